@@ -1,0 +1,40 @@
+"""Custom attributes that carry gold annotation through a DocBin.
+
+All values live in ``doc.user_data`` (spaCy stores extension values there), so they
+survive ``DocBin(store_user_data=True)``. Call :func:`register_extensions` before
+reading them; importing :mod:`clinical_ie` does so.
+
+Data model written by the converters (see ``docs/data-model.md``):
+
+- ``doc._.doc_id``: the document's identifier (file stem), never a path.
+- ``doc._.brat_entities``: every gold entity as read, ``{"id", "label", "fragments"}``
+  with ``fragments`` a list of ``[start_char, end_char]`` (discontinuous entities
+  have several).
+- ``doc._.relations``: ``{"id", "type", "arg1", "arg2"}`` with entity ids; argument
+  order as in the source.
+- ``doc._.token_categories`` / ``doc._.baseline_categories``: per-token gold and
+  organisers' categories of nursing-handover documents.
+- ``span._.confidence``: a predicted span's marginal probability.
+"""
+
+from spacy.tokens import Doc, Span
+
+ENTITIES_SPANS_KEY = "entities"
+"""``doc.spans`` key holding every gold entity, overlapping ones included."""
+
+DOC_EXTENSIONS = (
+    "doc_id",
+    "brat_entities",
+    "relations",
+    "token_categories",
+    "baseline_categories",
+)
+
+
+def register_extensions() -> None:
+    """Register the project's ``Doc`` and ``Span`` extensions (idempotent)."""
+    for name in DOC_EXTENSIONS:
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=None)
+    if not Span.has_extension("confidence"):
+        Span.set_extension("confidence", default=None)

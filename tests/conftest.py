@@ -1,0 +1,58 @@
+"""Shared fixtures: offline environment and a tiny random BERT built at test time."""
+
+import os
+import string
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_X_DISABLE_META", "true")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = REPO_ROOT / "assets" / "sample"
+
+_WORDS = """
+the a an of and or to in on for with at by from is was are be been patient pt
+mg mcg ml units tablet tab tabs capsule cap po iv sc im prn daily bid tid qid q.d.
+q.h.s. qhs x7days days weeks for hours once twice nightly morning evening
+aspirin metformin lisinopril heparin insulin warfarin vancomycin furosemide
+metoprolol atorvastatin amoxicillin prednisone oxycodone acetaminophen
+nausea rash pain fever infection hypertension diabetes bleeding hypotension
+discharge admission medications history hospital course allergies
+he she his her bed room dr doctor nurse shift status diet wound obs
+""".split()
+
+
+def _build_tiny_bert(path: Path) -> Path:
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    corpus = list(_WORDS)
+    if SAMPLE_DIR.exists():
+        corpus += [p.read_text(encoding="utf8") for p in sorted(SAMPLE_DIR.rglob("*.txt"))]
+    corpus += [" ".join(string.ascii_letters + string.digits + string.punctuation)]
+    wordpiece = BertWordPieceTokenizer(lowercase=True)
+    wordpiece.train_from_iterator(corpus, vocab_size=1500, min_frequency=1, show_progress=False)
+    path.mkdir(parents=True, exist_ok=True)
+    wordpiece.save_model(str(path))
+    tokenizer = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True)
+    tokenizer.save_pretrained(str(path))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        max_position_embeddings=512,
+    )
+    BertModel(config).save_pretrained(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    """Path of a 2-layer, 64-wide random BERT with a WordPiece vocab, saved locally."""
+    return _build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
