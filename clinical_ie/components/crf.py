@@ -1,0 +1,313 @@
+"""Linear-chain CRF over BIO tags, in PyTorch, batched over documents of different lengths.
+
+Tags: ``O`` is 0; label ``i`` (0-based) has ``B`` = ``1 + 2 i`` and ``I`` = ``2 + 2 i``.
+
+The CRF runs on a :class:`TagLattice`: a set of states, each emitting one BIO tag, and the
+allowed transitions between them. The training lattice has one state per tag and forbids
+``O -> I-X``, ``B-X -> I-Y``, ``I-X -> I-Y`` (X != Y) and ``start -> I-X``. The decoding
+lattice may drop the states of labels a head must not emit and split ``I-X`` into states
+``(I-X, span length so far)`` for labels with a maximum span length, so that Viterbi,
+the forward algorithm and forward-backward enforce those span constraints exactly.
+
+Shapes: ``B`` documents, ``T`` tokens (padded), ``K`` tags, ``S`` lattice states.
+Forbidden transitions score ``-inf``.
+"""
+
+from dataclasses import dataclass
+from typing import List, Mapping, Optional, Sequence, Tuple
+
+import numpy
+import torch
+
+OUTSIDE = 0
+IMPOSSIBLE = float("-inf")
+
+
+def n_tags(n_labels: int) -> int:
+    """Number of BIO tags for ``n_labels`` labels."""
+    return 1 + 2 * n_labels
+
+
+def begin_tag(label: int) -> int:
+    """The ``B`` tag of label index ``label``."""
+    return 1 + 2 * label
+
+
+def inside_tag(label: int) -> int:
+    """The ``I`` tag of label index ``label``."""
+    return 2 + 2 * label
+
+
+@dataclass(frozen=True)
+class TagLattice:
+    """States of a linear-chain CRF and their allowed transitions.
+
+    ``state_tags[s]``: the tag state ``s`` emits, (S,) long.
+    ``allowed[i, j]``: whether state ``j`` may follow state ``i``, (S, S) bool.
+    ``start_allowed[s]``: whether a sequence may start in state ``s``, (S,) bool.
+    ``continues[i, j]``: whether ``j`` is an allowed ``I`` state extending the span of ``i``.
+    """
+
+    state_tags: torch.Tensor
+    allowed: torch.Tensor
+    start_allowed: torch.Tensor
+    continues: torch.Tensor
+
+    def to(self, device: torch.device) -> "TagLattice":
+        return TagLattice(
+            self.state_tags.to(device),
+            self.allowed.to(device),
+            self.start_allowed.to(device),
+            self.continues.to(device),
+        )
+
+
+def build_lattice(
+    n_labels: int,
+    allowed_labels: Optional[Sequence[int]] = None,
+    max_span_length: Optional[Mapping[int, int]] = None,
+) -> TagLattice:
+    """The lattice for ``n_labels`` labels.
+
+    allowed_labels: label indices that may be emitted (default: all); the others have no states.
+    max_span_length: label index -> longest span in tokens (>= 1); its ``I`` tag becomes one
+        state per span length 2 .. max, so longer spans are impossible.
+    With neither, the states are exactly the tags in tag order.
+    """
+    labels = range(n_labels) if allowed_labels is None else sorted(set(allowed_labels))
+    max_span_length = dict(max_span_length or {})
+    # A state: (tag, label or None, span length so far or None when unbounded).
+    states: List[Tuple[int, Optional[int], Optional[int]]] = [(OUTSIDE, None, None)]
+    for label in labels:
+        states.append((begin_tag(label), label, 1))
+        if label in max_span_length:
+            if max_span_length[label] < 1:
+                raise ValueError(f"max_span_length must be >= 1, got {max_span_length[label]}")
+            states.extend((inside_tag(label), label, n) for n in range(2, max_span_length[label] + 1))
+        else:
+            states.append((inside_tag(label), label, None))
+    n_states = len(states)
+    allowed = torch.zeros(n_states, n_states, dtype=torch.bool)
+    continues = torch.zeros(n_states, n_states, dtype=torch.bool)
+    for j, (tag_j, label_j, length_j) in enumerate(states):
+        is_inside = label_j is not None and tag_j == inside_tag(label_j)
+        for i, (_, label_i, length_i) in enumerate(states):
+            if not is_inside:
+                allowed[i, j] = True
+            elif label_i == label_j and (length_j is None or length_i == length_j - 1):
+                allowed[i, j] = continues[i, j] = True
+    state_tags = torch.tensor([tag for tag, _, _ in states], dtype=torch.long)
+    start_allowed = ~continues.any(dim=0)
+    return TagLattice(state_tags, allowed, start_allowed, continues)
+
+
+@dataclass
+class LatticeScores:
+    """CRF scores on a lattice's states: emissions (B, T, S), transitions (S, S), start / end (S,)."""
+
+    emissions: torch.Tensor
+    transitions: torch.Tensor
+    start: torch.Tensor
+    end: torch.Tensor
+
+
+def lattice_scores(
+    emissions: torch.Tensor,
+    transitions: torch.Tensor,
+    start: torch.Tensor,
+    end: torch.Tensor,
+    lattice: TagLattice,
+) -> LatticeScores:
+    """Map tag scores (emissions (B, T, K), transitions (K, K), start / end (K,)) onto states."""
+    tags = lattice.state_tags
+    return LatticeScores(
+        emissions=emissions.index_select(-1, tags),
+        transitions=transitions[tags][:, tags].masked_fill(~lattice.allowed, IMPOSSIBLE),
+        start=start[tags].masked_fill(~lattice.start_allowed, IMPOSSIBLE),
+        end=end[tags],
+    )
+
+
+def length_mask(lengths: torch.Tensor, max_length: int) -> torch.Tensor:
+    """(B, T) bool, True at real (non-padding) positions; ``lengths`` must be >= 1."""
+    return torch.arange(max_length, device=lengths.device) < lengths.unsqueeze(1)
+
+
+def forward_scores(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
+    """Forward algorithm: (B, T, S) log-sum of all path prefixes ending in each state.
+
+    Past a document's end the last real column is carried forward.
+    """
+    alpha = scores.start + scores.emissions[:, 0]
+    alphas = [alpha]
+    for t in range(1, scores.emissions.shape[1]):
+        extended = torch.logsumexp(alpha.unsqueeze(2) + scores.transitions, dim=1)
+        alpha = torch.where(mask[:, t, None], extended + scores.emissions[:, t], alpha)
+        alphas.append(alpha)
+    return torch.stack(alphas, dim=1)
+
+
+def backward_scores(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
+    """Backward algorithm: (B, T, S) log-sum of all path suffixes after each state, end score included."""
+    n_steps = scores.emissions.shape[1]
+    end = scores.end.expand(scores.emissions.shape[0], -1)
+    beta = end
+    betas = [beta] * n_steps
+    for t in range(n_steps - 2, -1, -1):
+        following = (scores.emissions[:, t + 1] + beta).unsqueeze(1)
+        extended = torch.logsumexp(scores.transitions + following, dim=2)
+        beta = torch.where(mask[:, t + 1, None], extended, end)
+        betas[t] = beta
+    return torch.stack(betas, dim=1)
+
+
+def log_partition(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
+    """log Z per document, (B,)."""
+    last_alpha = forward_scores(scores, mask)[:, -1]
+    return torch.logsumexp(last_alpha + scores.end, dim=-1)
+
+
+def path_score(scores: LatticeScores, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Score of the state sequences ``states`` (B, T) long, (B,); padding positions are ignored."""
+    emitted = scores.emissions.gather(2, states.unsqueeze(2)).squeeze(2)
+    moved = scores.transitions[states[:, :-1], states[:, 1:]]
+    zero = emitted.new_zeros(())
+    last = states.gather(1, (mask.sum(1, keepdim=True) - 1)).squeeze(1)
+    return (
+        scores.start[states[:, 0]]
+        + torch.where(mask, emitted, zero).sum(1)
+        + torch.where(mask[:, 1:], moved, zero).sum(1)
+        + scores.end[last]
+    )
+
+
+def negative_log_likelihood(
+    emissions: torch.Tensor,
+    lengths: torch.Tensor,
+    gold_tags: torch.Tensor,
+    transitions: torch.Tensor,
+    start: torch.Tensor,
+    end: torch.Tensor,
+    lattice: TagLattice,
+) -> torch.Tensor:
+    """Exact NLL ``log Z - score(gold)`` per document, (B,).
+
+    ``lattice`` must have one state per tag (no span constraints), so tags are states;
+    ``gold_tags`` (B, T) long must be valid BIO (padding: any tag).
+    """
+    scores = lattice_scores(emissions, transitions, start, end, lattice)
+    mask = length_mask(lengths, emissions.shape[1])
+    return log_partition(scores, mask) - path_score(scores, gold_tags, mask)
+
+
+def viterbi(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
+    """Best state sequence per document, (B, T) long; past a document's end it repeats its last state."""
+    batch_size, n_steps, n_states = scores.emissions.shape
+    stay = torch.arange(n_states, device=mask.device).expand(batch_size, -1)
+    best = scores.start + scores.emissions[:, 0]
+    backpointers = []
+    for t in range(1, n_steps):
+        extended, previous = (best.unsqueeze(2) + scores.transitions).max(dim=1)
+        best = torch.where(mask[:, t, None], extended + scores.emissions[:, t], best)
+        backpointers.append(torch.where(mask[:, t, None], previous, stay))
+    state = (best + scores.end).argmax(dim=1)
+    path = [state]
+    for pointers in reversed(backpointers):
+        state = pointers.gather(1, state.unsqueeze(1)).squeeze(1)
+        path.append(state)
+    return torch.stack(path[::-1], dim=1)
+
+
+def tag_marginals(
+    emissions: torch.Tensor,
+    lengths: torch.Tensor,
+    transitions: torch.Tensor,
+    start: torch.Tensor,
+    end: torch.Tensor,
+    lattice: TagLattice,
+) -> torch.Tensor:
+    """Forward-backward posterior P(tag at t = k) on the lattice, (B, T, K); zero at padding."""
+    scores = lattice_scores(emissions, transitions, start, end, lattice)
+    mask = length_mask(lengths, emissions.shape[1])
+    alphas = forward_scores(scores, mask)
+    log_z = torch.logsumexp(alphas[:, -1] + scores.end, dim=-1)
+    state_probs = (alphas + backward_scores(scores, mask) - log_z[:, None, None]).exp()
+    state_probs = torch.where(mask.unsqueeze(2), state_probs, 0.0)
+    marginals = emissions.new_zeros(emissions.shape)
+    return marginals.index_add_(2, lattice.state_tags, state_probs)
+
+
+def bio_spans(tags: numpy.ndarray) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """(starts, ends, label indices) of the spans in a valid BIO tag sequence; ends exclusive."""
+    is_begin = tags % 2 == 1
+    starts = numpy.flatnonzero(is_begin)
+    boundaries = numpy.append(numpy.flatnonzero(is_begin | (tags == OUTSIDE)), len(tags))
+    ends = boundaries[numpy.searchsorted(boundaries, starts, side="right")]
+    return starts, ends, (tags[starts] - 1) // 2
+
+
+def bio_tags(length: int, spans: Sequence[Tuple[int, int, int]]) -> numpy.ndarray:
+    """BIO tags (length,) of non-overlapping ``(start, end, label index)`` spans."""
+    tags = numpy.zeros(length, dtype="int64")
+    for start, end, label in spans:
+        tags[start] = begin_tag(label)
+        tags[start + 1 : end] = inside_tag(label)
+    return tags
+
+
+@dataclass
+class DecodedSpans:
+    """Viterbi spans of one document: token ``starts`` / ``ends`` (exclusive), ``labels`` (indices)
+    and ``probabilities`` (see :func:`decode_spans`)."""
+
+    starts: numpy.ndarray
+    ends: numpy.ndarray
+    labels: numpy.ndarray
+    probabilities: numpy.ndarray
+
+
+def decode_spans(
+    emissions: torch.Tensor,
+    lengths: torch.Tensor,
+    transitions: torch.Tensor,
+    start: torch.Tensor,
+    end: torch.Tensor,
+    lattice: TagLattice,
+) -> List[DecodedSpans]:
+    """Viterbi spans per document on ``lattice``, each with its posterior probability.
+
+    A span's probability is the exact marginal probability, under the CRF restricted to the
+    lattice's valid sequences, that the span [start, end) with its label is an entity: the sum
+    over all sequences that tag ``start`` as ``B-X``, ``start+1 .. end-1`` as ``I-X`` and
+    ``end`` as anything but ``I-X`` (or end the document), divided by Z. Computed from the
+    forward and backward scores: alpha(start) + path score inside the span + the backward
+    score leaving it without continuing it - log Z.
+    """
+    scores = lattice_scores(emissions, transitions, start, end, lattice)
+    n_steps = emissions.shape[1]
+    mask = length_mask(lengths, n_steps)
+    states = viterbi(scores, mask)
+    alphas = forward_scores(scores, mask)
+    betas = backward_scores(scores, mask)
+    log_z = torch.logsumexp(alphas[:, -1] + scores.end, dim=-1)
+
+    previous, following = states[:, :-1], states[:, 1:]
+    steps = scores.transitions[previous, following] + scores.emissions[:, 1:].gather(2, following.unsqueeze(2)).squeeze(2)
+    cumulative = torch.nn.functional.pad(steps.cumsum(dim=1), (1, 0))
+    leave = (scores.transitions[previous] + scores.emissions[:, 1:] + betas[:, 1:])
+    leave = torch.logsumexp(leave.masked_fill(lattice.continues[previous], IMPOSSIBLE), dim=2)
+    leave = torch.nn.functional.pad(leave, (0, 1))
+    is_last = torch.arange(n_steps, device=lengths.device) == (lengths - 1).unsqueeze(1)
+    leave = torch.where(is_last, scores.end[states], leave)
+    # log P(span [s, e)) = enter[s] + exit[e - 1]
+    enter = alphas.gather(2, states.unsqueeze(2)).squeeze(2) - cumulative
+    exit_ = cumulative + leave - log_z.unsqueeze(1)
+
+    tags = lattice.state_tags[states].cpu().numpy()
+    enter, exit_ = enter.cpu().numpy(), exit_.cpu().numpy()
+    decoded = []
+    for i, length in enumerate(lengths.tolist()):
+        starts, ends, labels = bio_spans(tags[i, :length])
+        log_probs = enter[i, starts] + exit_[i, ends - 1]
+        decoded.append(DecodedSpans(starts, ends, labels, numpy.exp(numpy.minimum(log_probs, 0.0))))
+    return decoded

@@ -1,0 +1,376 @@
+"""``clinical_crf_ner``: a BIO tagger head with a linear-chain CRF, for a shared encoder.
+
+Token vectors (from any tok2vec layer, typically a listener of the shared transformer) go
+through an optional hidden layer and a linear layer to emission scores over the BIO tags;
+a CRF with learned transition, start and end scores (model params ``transitions``, ``start``,
+``end``) is trained with the exact negative log-likelihood and decoded with Viterbi. Hard BIO
+constraints hold in training and decoding; ``allowed_labels`` and ``max_span_length`` are
+enforced by the decoder. Each predicted span gets ``span._.confidence``: its exact posterior
+probability (see :func:`clinical_ie.components.crf.decode_spans`).
+
+Pipeline config (listening to a ``transformer`` component)::
+
+    [components.ner]
+    factory = "clinical_crf_ner"
+    spans_key = null
+    allowed_labels = null
+    max_span_length = {}
+
+    [components.ner.model]
+    @architectures = "clinical_ie.CRFTagger.v1"
+    hidden_width = 0
+    nO = null
+
+    [components.ner.model.tok2vec]
+    @architectures = "spacy-transformers.TransformerListener.v1"
+    grad_factor = 1.0
+    upstream = "transformer"
+
+    [components.ner.model.tok2vec.pooling]
+    @layers = "reduce_mean.v1"
+
+    [components.ner.scorer]
+    @scorers = "clinical_ie.crf_scorer.v1"
+
+``max_span_length`` maps labels to a maximum length in tokens, e.g. ``{"Drug": 8}``.
+With ``spans_key = "sc"`` the head writes ``doc.spans["sc"]`` and its scores are
+``spans_sc_p/r/f/per_type``: set ``[training.score_weights] spans_sc_f = 1.0`` and
+``ents_f = null`` (the factory's default weights name ``ents_*``).
+"""
+
+from itertools import islice
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy
+import torch
+from spacy.errors import Errors
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.scorer import Scorer, get_ner_prf
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
+from thinc.api import Config, Linear, Model, Relu, chain, set_dropout_rate, with_array
+from thinc.types import Floats2d
+from thinc.util import torch2xp, xp2torch
+
+from . import crf
+
+DEFAULT_CRF_MODEL = """
+[model]
+@architectures = "clinical_ie.CRFTagger.v1"
+hidden_width = 0
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v2"
+pretrained_vectors = null
+width = 96
+depth = 4
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+
+CRF_PARAMS = ("transitions", "start", "end")
+
+
+@registry.architectures("clinical_ie.CRFTagger.v1")
+def build_crf_tagger(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 0,
+    nO: Optional[int] = None,
+) -> Model[List[Doc], List[Floats2d]]:
+    """Emission scores (n_tokens, nO) per doc, and the CRF's scores as params.
+
+    tok2vec: token vectors, e.g. ``spacy-transformers.TransformerListener.v1``.
+    hidden_width: width of a ReLU layer before the output layer; 0 for none.
+    nO: number of BIO tags (``2 * n_labels + 1``); set by the component at initialization.
+    Params: ``transitions`` (nO, nO) [from tag, to tag], ``start`` (nO,), ``end`` (nO,).
+    """
+    output_layer = Linear(nO=nO)
+    head = chain(Relu(nO=hidden_width), output_layer) if hidden_width else output_layer
+    return Model(
+        "crf_tagger",
+        _crf_tagger_forward,
+        init=_crf_tagger_init,
+        layers=[chain(tok2vec, with_array(head))],
+        refs={"tok2vec": tok2vec, "output_layer": output_layer},
+        params={name: None for name in CRF_PARAMS},
+        dims={"nO": nO},
+    )
+
+
+def _crf_tagger_forward(model: Model, docs: List[Doc], is_train: bool):
+    return model.layers[0](docs, is_train)
+
+
+def _crf_tagger_init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
+    n_tags = model.get_dim("nO")
+    model.get_ref("output_layer").set_dim("nO", n_tags)
+    model.layers[0].initialize(X=X)
+    model.set_param("transitions", model.ops.alloc2f(n_tags, n_tags))
+    model.set_param("start", model.ops.alloc1f(n_tags))
+    model.set_param("end", model.ops.alloc1f(n_tags))
+
+
+def score_crf_spans(examples: Iterable[Example], *, spans_key: Optional[str] = None, **kwargs) -> Dict:
+    """``ents_p/r/f/per_type`` on ``doc.ents``, or ``spans_<key>_p/r/f/per_type`` on
+    ``doc.spans[spans_key]`` (every gold span of the group counts, overlapping ones too)."""
+    if spans_key is None:
+        return get_ner_prf(examples)
+    return Scorer.score_spans(
+        examples,
+        attr=f"spans_{spans_key}",
+        getter=lambda doc, attr: doc.spans.get(spans_key, []),
+        has_annotation=lambda doc: spans_key in doc.spans,
+        allow_overlap=True,
+    )
+
+
+@registry.scorers("clinical_ie.crf_scorer.v1")
+def make_crf_scorer() -> Callable:
+    return score_crf_spans
+
+
+@Language.factory(
+    "clinical_crf_ner",
+    assigns=["doc.ents", "span._.confidence"],
+    default_config={
+        "model": Config().from_str(DEFAULT_CRF_MODEL)["model"],
+        "spans_key": None,
+        "allowed_labels": None,
+        "max_span_length": {},
+        "scorer": {"@scorers": "clinical_ie.crf_scorer.v1"},
+    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_crf_ner(
+    nlp: Language,
+    name: str,
+    model: Model[List[Doc], List[Floats2d]],
+    spans_key: Optional[str],
+    allowed_labels: Optional[List[str]],
+    max_span_length: Dict[str, int],
+    scorer: Optional[Callable],
+) -> "CRFEntityRecognizer":
+    """A CRF NER head; see the module docstring for its config."""
+    return CRFEntityRecognizer(
+        nlp.vocab,
+        model,
+        name,
+        spans_key=spans_key,
+        allowed_labels=allowed_labels,
+        max_span_length=max_span_length,
+        scorer=scorer,
+    )
+
+
+def resolve_overlaps(spans: Iterable[Span]) -> List[Span]:
+    """A non-overlapping subset, chosen greedily: longer spans first, then earlier start,
+    then label name; returned in document order."""
+    taken = set()
+    chosen = []
+    for span in sorted(spans, key=lambda s: (s.start - s.end, s.start, s.label_)):
+        tokens = range(span.start, span.end)
+        if not taken.intersection(tokens):
+            taken.update(tokens)
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+class CRFEntityRecognizer(TrainablePipe):
+    """Predicts non-overlapping labelled spans with a CRF over BIO tags.
+
+    cfg: ``labels`` (tag order: ``O``, then ``B``/``I`` per label in this order), ``spans_key``
+    (None: read gold from and write to ``doc.ents``), ``allowed_labels`` (None: all),
+    ``max_span_length`` (label -> tokens).
+    Gold: the reference's ``doc.ents``, or ``doc.spans[spans_key]`` made non-overlapping by
+    :func:`resolve_overlaps`; spans that do not align with the predicted tokens, or whose label
+    is not in ``labels``, count as ``O``.
+    """
+
+    def __init__(
+        self,
+        vocab,
+        model: Model,
+        name: str = "clinical_crf_ner",
+        *,
+        spans_key: Optional[str] = None,
+        allowed_labels: Optional[Sequence[str]] = None,
+        max_span_length: Optional[Dict[str, int]] = None,
+        scorer: Optional[Callable] = score_crf_spans,
+    ) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.cfg = {
+            "labels": [],
+            "spans_key": spans_key,
+            "allowed_labels": None if allowed_labels is None else list(allowed_labels),
+            "max_span_length": dict(max_span_length or {}),
+        }
+        self._lattices: Dict[Tuple, crf.TagLattice] = {}
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> Tuple[str, ...]:
+        return self.labels
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str):
+            raise ValueError(Errors.E187)
+        if label in self.labels:
+            return 0
+        if self.model.has_param("transitions"):
+            raise ValueError(f"{self.name}: cannot add label {label!r} after initialization")
+        self.cfg["labels"].append(label)
+        self.vocab.strings.add(label)
+        return 1
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[Sequence[str]] = None,
+    ) -> None:
+        """Add ``labels`` (default: every gold label in the examples, sorted) and initialize the model."""
+        validate_get_examples(get_examples, "CRFEntityRecognizer.initialize")
+        if labels is None:
+            labels = sorted({span.label_ for eg in get_examples() for span in self._gold_group(eg.reference)})
+        for label in labels:
+            self.add_label(label)
+        self._require_labels()
+        self._lattice(decoding=True, device=torch.device("cpu"))  # validates the span constraints
+        doc_sample = [eg.predicted for eg in islice(get_examples(), 10)]
+        self.model.set_dim("nO", crf.n_tags(len(self.labels)))
+        self.model.initialize(X=doc_sample)
+
+    def predict(self, docs: Iterable[Doc]) -> List[Optional[crf.DecodedSpans]]:
+        """Viterbi spans per doc (None for an empty doc)."""
+        docs = list(docs)
+        keep = [i for i, doc in enumerate(docs) if len(doc)]
+        decoded: List[Optional[crf.DecodedSpans]] = [None] * len(docs)
+        if not keep:
+            return decoded
+        emissions = self.model.predict([docs[i] for i in keep])
+        padded, lengths = self._padded(emissions)
+        with torch.no_grad():
+            params = [xp2torch(self.model.get_param(name)) for name in CRF_PARAMS]
+            lattice = self._lattice(decoding=True, device=padded.device)
+            for i, spans in zip(keep, crf.decode_spans(padded, lengths, *params, lattice)):
+                decoded[i] = spans
+        return decoded
+
+    def set_annotations(self, docs: Iterable[Doc], decoded: List[Optional[crf.DecodedSpans]]) -> None:
+        """Write the spans to ``doc.ents`` (replacing it) or ``doc.spans[spans_key]``, with confidences."""
+        labels = self.labels
+        key = self.cfg["spans_key"]
+        for doc, found in zip(docs, decoded):
+            spans = []
+            if found is not None:
+                for start, end, label, probability in zip(
+                    found.starts.tolist(), found.ends.tolist(), found.labels.tolist(), found.probabilities.tolist()
+                ):
+                    span = Span(doc, start, end, label=labels[label])
+                    span._.confidence = probability
+                    spans.append(span)
+            if key is None:
+                doc.ents = spans
+            else:
+                doc.spans[key] = spans
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """One gradient step on the summed NLL of the examples; gradients reach the encoder."""
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "CRFEntityRecognizer.update")
+        self._require_labels()
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        set_dropout_rate(self.model, drop)
+        emissions, backprop_emissions = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_emissions, d_params = self._loss_and_gradients(examples, emissions)
+        for name, gradient in d_params.items():
+            self.model.inc_grad(name, gradient)
+        backprop_emissions(d_emissions)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], emissions: List[Floats2d]) -> Tuple[float, List[Floats2d]]:
+        """Summed NLL and its gradient with respect to the emissions."""
+        loss, d_emissions, _ = self._loss_and_gradients(list(examples), emissions)
+        return loss, d_emissions
+
+    def _loss_and_gradients(
+        self, examples: List[Example], emissions: List[Floats2d]
+    ) -> Tuple[float, List[Floats2d], Dict[str, Floats2d]]:
+        ops = self.model.ops
+        keep = [i for i, eg in enumerate(examples) if len(eg.predicted)]
+        padded, lengths = self._padded([emissions[i] for i in keep])
+        padded.requires_grad_()
+        params = {name: xp2torch(self.model.get_param(name), requires_grad=True) for name in CRF_PARAMS}
+        gold_tags = ops.pad([ops.asarray2i(self._gold_tags(examples[i])[:, None]) for i in keep])[:, :, 0]
+        gold_tags = xp2torch(gold_tags).to(device=padded.device, dtype=torch.long)
+        lattice = self._lattice(decoding=False, device=padded.device)
+        loss = crf.negative_log_likelihood(
+            padded, lengths, gold_tags, params["transitions"], params["start"], params["end"], lattice
+        ).sum()
+        loss.backward()
+        d_kept = ops.unpad(torch2xp(padded.grad, ops=ops), lengths.tolist())
+        d_emissions = [ops.alloc2f(*emission.shape) for emission in emissions]
+        for i, gradient in zip(keep, d_kept):
+            d_emissions[i] = gradient
+        return loss.item(), d_emissions, {name: torch2xp(p.grad, ops=ops) for name, p in params.items()}
+
+    def _padded(self, emissions: List[Floats2d]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, K) torch emissions and (B,) lengths on the emissions' device."""
+        padded = xp2torch(self.model.ops.pad(emissions))
+        lengths = torch.tensor([len(e) for e in emissions], device=padded.device)
+        return padded, lengths
+
+    def _gold_group(self, doc: Doc) -> List[Span]:
+        key = self.cfg["spans_key"]
+        return list(doc.ents) if key is None else list(doc.spans.get(key, []))
+
+    def _gold_tags(self, example: Example) -> numpy.ndarray:
+        """Gold BIO tags (n_predicted_tokens,) of an example."""
+        label_index = {label: i for i, label in enumerate(self.labels)}
+        gold = resolve_overlaps(self._gold_group(example.reference))
+        aligned = example.get_aligned_spans_y2x(gold, allow_overlap=False)
+        spans = [(s.start, s.end, label_index[s.label_]) for s in aligned if s.label_ in label_index]
+        return crf.bio_tags(len(example.predicted), spans)
+
+    def _lattice(self, *, decoding: bool, device: torch.device) -> crf.TagLattice:
+        """The training lattice (one state per tag) or the decoding lattice (span constraints)."""
+        allowed = self.cfg["allowed_labels"] if decoding else None
+        max_length = self.cfg["max_span_length"] if decoding else {}
+        cache_key = (self.labels, None if allowed is None else tuple(allowed), tuple(sorted(max_length.items())), str(device))
+        if cache_key not in self._lattices:
+            label_index = {label: i for i, label in enumerate(self.labels)}
+            unknown = set(allowed or ()).union(max_length).difference(label_index)
+            if unknown:
+                raise ValueError(f"{self.name}: span constraints name unknown labels {sorted(unknown)}")
+            lattice = crf.build_lattice(
+                len(self.labels),
+                allowed_labels=None if allowed is None else [label_index[label] for label in allowed],
+                max_span_length={label_index[label]: n for label, n in max_length.items()},
+            )
+            self._lattices[cache_key] = lattice.to(device)
+        return self._lattices[cache_key]

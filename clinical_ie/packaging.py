@@ -1,0 +1,351 @@
+"""Turn a trained pipeline into the pip-installable ``en_clinical_ie`` package.
+
+Steps (``package_pipeline``): load the trained pipeline, drop the training notes' strings
+from the string store, clear data paths from the config, write ``meta.json`` and a model
+card, run ``spacy package``, build this library's wheel beside it, and audit every file
+of the built artifacts for strings of the training notes.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Set
+
+import spacy
+import srsly
+from spacy.cli.package import package as spacy_package
+from spacy.language import Language
+from spacy.tokens import DocBin
+from wasabi import msg
+
+import clinical_ie
+
+LICENSE_NOTE = (
+    "The code is MIT-licensed. The model weights are derived from the training data: a "
+    "model trained on n2c2 2018 (MIMIC-III, under a data-use agreement) may not be "
+    "shareable outside the terms of that agreement; check them before you distribute it. "
+    "The base transformer keeps its own license."
+)
+INTENDED_USE = (
+    "Research on medication and adverse-drug-event extraction from English clinical notes "
+    "(discharge summaries). Not a medical device: do not use its output for clinical "
+    "decisions without review by a clinician."
+)
+LIMITATIONS = (
+    "Trained on one institution's notes (or on a small synthetic sample): expect lower "
+    "accuracy on other note types, institutions and spelling conventions. Overlapping "
+    "entities are resolved to one per token in doc.ents. No negation or temporality."
+)
+EXAMPLE_TEXT = "Discharge Medications:\n1. Metformin 500 mg PO BID\n2. aspirin 81mg tablet daily"
+
+
+def pipeline_labels(nlp: Language) -> Dict[str, List[str]]:
+    """Labels of each component that has them."""
+    return {
+        name: sorted(pipe.labels)
+        for name, pipe in nlp.pipeline
+        if getattr(pipe, "labels", None)
+    }
+
+
+def write_pruned_pipeline(nlp: Language, output_dir: Path) -> int:
+    """Save ``nlp`` with a string store reduced to its labels; return strings removed.
+
+    spaCy writes every string it has seen (every token of every training note) to
+    ``vocab/strings.json``. What the pipeline needs at load time is re-added by the
+    components themselves (tokenizer special cases, labels in component configs); the
+    labels are kept explicitly so that nothing depends on that.
+    """
+    nlp.to_disk(output_dir)
+    strings_path = output_dir / "vocab" / "strings.json"
+    before = len(srsly.read_json(strings_path))
+    keep = sorted({label for labels in pipeline_labels(nlp).values() for label in labels})
+    srsly.write_json(strings_path, keep)
+    config_path = output_dir / "config.cfg"
+    config = spacy.util.load_config(config_path, interpolate=False)
+    for key in config["paths"]:
+        config["paths"][key] = None
+    config.to_disk(config_path)
+    return before - len(keep)
+
+
+def build_meta(
+    nlp: Language,
+    name: str,
+    version: str,
+    metrics: Optional[dict],
+    training_data: str,
+) -> dict:
+    """The package's ``meta.json``: provenance, labels, metrics, license and use notes."""
+    import spacy_transformers
+    import transformers
+
+    meta = dict(nlp.meta)
+    transformer_name = nlp.config["components"]["transformer"]["model"]["name"] if "transformer" in nlp.pipe_names else None
+    meta.update(
+        {
+            "lang": "en",
+            "name": name,
+            "version": version,
+            "description": (
+                "Clinical medication and adverse-drug-event extraction (n2c2 2018 Track 2 "
+                "entity types) with a transformer and a linear-chain CRF head."
+            ),
+            "author": "en_clinical_ie contributors",
+            "license": "MIT (code); see license_notes for the weights",
+            "license_notes": LICENSE_NOTE,
+            "intended_use": INTENDED_USE,
+            "limitations": LIMITATIONS,
+            "base_transformer": transformer_name,
+            "training_data": training_data,
+            "labels": pipeline_labels(nlp),
+            "spacy_version": spacy.util.get_minor_version_range(spacy.__version__),
+            "requirements": [
+                f"clinical-ie{spacy.util.get_minor_version_range(clinical_ie.__version__)}",
+                f"spacy-transformers{spacy.util.get_minor_version_range(spacy_transformers.__version__)}",
+                f"transformers=={transformers.__version__}",
+            ],
+        }
+    )
+    if metrics is not None:
+        meta["performance"] = {**meta.get("performance", {}), **headline_metrics(metrics)}
+        meta["evaluation"] = metrics
+    return meta
+
+
+def describe_training_data(docbin_paths: Iterable[Path], nlp: Language) -> str:
+    """One line on the training data: document and entity counts, no names or paths."""
+    docs = [doc for path in docbin_paths for doc in DocBin().from_disk(path).get_docs(nlp.vocab)]
+    words = sum(len(doc) for doc in docs)
+    ents = sum(len(doc.ents) for doc in docs)
+    return f"{len(docs)} annotated notes ({words:,} tokens, {ents:,} entities) in n2c2 2018 Track 2 format"
+
+
+def headline_metrics(metrics: dict) -> Dict[str, float]:
+    """The evaluation numbers shown in ``meta.performance`` and the model card."""
+    spans = metrics.get("spans", {})
+    summary = {}
+    for mode in ("strict", "lenient"):
+        for average in ("micro", "label_macro", "document_macro"):
+            scores = spans.get(mode, {}).get(average)
+            if isinstance(scores, dict):
+                for key in ("precision", "recall", "f1"):
+                    if key in scores:
+                        summary[f"{mode}_{average}_{key}"] = scores[key]
+    return summary
+
+
+def model_card(meta: dict, example: str, example_ents: List[tuple]) -> str:
+    """The package README: what it is, how to install and use it, labels and metrics."""
+    name = f"{meta['lang']}_{meta['name']}"
+    metrics_rows = "\n".join(
+        f"| {key} | {value:.3f} |" for key, value in sorted(headline_metrics(meta.get("evaluation", {})).items())
+    ) or "| (no evaluation given) | |"
+    label_rows = "\n".join(
+        f"| `{component}` | {', '.join(f'`{label}`' for label in labels)} |"
+        for component, labels in meta["labels"].items()
+    )
+    ents = "\n".join(f"{text!r:24} {label}" for text, label in example_ents) or "(no entities)"
+    return f"""# {name} {meta['version']}
+
+{meta['description']}
+
+| | |
+| --- | --- |
+| base transformer | `{meta.get('base_transformer')}` |
+| pipeline | {', '.join(f'`{p}`' for p in meta.get('pipeline', []))} |
+| spaCy | `{meta['spacy_version']}` |
+| requirements | {', '.join(f'`{r}`' for r in meta['requirements'])} |
+| training data | {meta['training_data']} |
+
+## Install and use
+
+```bash
+pip install packages/*.whl   # the model and the clinical-ie library it needs, in one step
+```
+
+```python
+import spacy
+nlp = spacy.load("{name}")
+doc = nlp({example!r})
+for ent in doc.ents:
+    print(ent.text, ent.label_, round(ent._.confidence, 3))
+```
+
+Output of this package on that text:
+
+```
+{ents}
+```
+
+## Labels
+
+| component | labels |
+| --- | --- |
+{label_rows}
+
+## Evaluation
+
+| metric | value |
+| --- | --- |
+{metrics_rows}
+
+## Privacy
+
+The string store was reduced to the pipeline's labels before packaging, so the package
+holds no token of the training notes; the packaging step searched every file of the
+built wheel and sdist for the training notes' rare tokens and found none.
+
+## License, intended use, limitations
+
+- **License**: {meta['license_notes']}
+- **Intended use**: {meta['intended_use']}
+- **Limitations**: {meta['limitations']}
+"""
+
+
+def training_strings(docbin_paths: Iterable[Path], nlp: Language, ignore: Set[str]) -> Set[str]:
+    """Distinctive token strings of the training notes, to search the package for.
+
+    Tokens of four or more characters with a letter, minus ``ignore`` (words the base
+    transformer's vocabulary or the tokenizer's rules already carry, which are not
+    evidence of a leak).
+    """
+    strings = set()
+    for path in docbin_paths:
+        for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
+            strings.update(
+                t.text for t in doc if len(t.text) >= 4 and any(c.isalpha() for c in t.text)
+            )
+    return strings - ignore
+
+
+def artifact_files(artifact: Path) -> Dict[str, bytes]:
+    """Every file inside a wheel (zip) or sdist (tar.gz), by name."""
+    if artifact.suffix == ".whl" or artifact.suffix == ".zip":
+        with zipfile.ZipFile(artifact) as archive:
+            return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+    with tarfile.open(artifact) as archive:
+        return {
+            member.name: archive.extractfile(member).read()
+            for member in archive.getmembers()
+            if member.isfile()
+        }
+
+
+def find_strings_in_artifacts(artifacts: Iterable[Path], strings: Set[str]) -> Dict[str, List[str]]:
+    """Which of ``strings`` occur (as bytes, UTF-8) in which file of which artifact."""
+    encoded = {s: s.encode("utf8") for s in strings}
+    found: Dict[str, List[str]] = {}
+    for artifact in artifacts:
+        for name, data in artifact_files(artifact).items():
+            for string, needle in encoded.items():
+                if needle in data:
+                    found.setdefault(string, []).append(f"{artifact.name}:{name}")
+    return found
+
+
+def transformer_vocabulary(nlp: Language) -> Set[str]:
+    """Whole words of the transformer tokenizer's vocabulary (pretrained, not from notes)."""
+    if "transformer" not in nlp.pipe_names:
+        return set()
+    vocab = nlp.get_pipe("transformer").model.tokenizer.get_vocab()
+    return {piece.lstrip("#").lstrip("\u0120\u2581") for piece in vocab}
+
+
+def build_library_wheel(output_dir: Path) -> Path:
+    """Build this library's wheel (the custom code the model needs) into ``output_dir``."""
+    source = Path(clinical_ie.__file__).resolve().parent.parent
+    if not (source / "setup.cfg").exists():
+        raise FileNotFoundError(
+            f"clinical_ie is not installed from a source checkout ({source}); "
+            "run packaging from the project checkout (pip install -e .)."
+        )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--quiet", "--wheel-dir", str(output_dir), str(source)],
+        check=True,
+    )
+    return next(output_dir.glob(f"clinical_ie-{clinical_ie.__version__}-*.whl"))
+
+
+def package_pipeline(
+    model_dir: Path,
+    output_dir: Path,
+    name: str,
+    version: str,
+    training_docbins: List[Path],
+    metrics_path: Optional[Path] = None,
+) -> List[Path]:
+    """Build the model wheel and sdist plus the library wheel into ``output_dir``.
+
+    Fails if any distinctive string of the training notes is found in any built file.
+    Returns the paths of the built artifacts.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    staging = output_dir / "pipeline"
+    shutil.rmtree(staging, ignore_errors=True)
+    nlp = spacy.load(model_dir)
+    removed = write_pruned_pipeline(nlp, staging)
+    msg.good(f"Removed {removed} training strings from the string store")
+    pruned = spacy.load(staging)
+    example_ents = [(ent.text, ent.label_) for ent in pruned(EXAMPLE_TEXT).ents]
+    metrics = json.loads(metrics_path.read_text(encoding="utf8")) if metrics_path else None
+    meta = build_meta(pruned, name, version, metrics, describe_training_data(training_docbins, nlp))
+    srsly.write_json(staging / "meta.json", meta)
+    (staging / "README.md").write_text(model_card(meta, EXAMPLE_TEXT, example_ents), encoding="utf8")
+
+    spacy_package(staging, output_dir, name=name, version=version,
+                  create_sdist=False, create_wheel=False, force=True, silent=False)
+    package_dir = output_dir / f"en_{name}-{version}"
+    shutil.rmtree(package_dir / "dist", ignore_errors=True)
+    # Build here rather than in `spacy package`: no isolated build env, so no download.
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", str(package_dir)],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    artifacts = [
+        Path(shutil.copy(built, output_dir / built.name))
+        for built in sorted((package_dir / "dist").iterdir())
+    ]
+    artifacts.append(build_library_wheel(output_dir))
+
+    ignore = transformer_vocabulary(pruned)
+    ignore |= words_in(artifact_files(artifacts[-1]).values())  # the library's own code
+    ignore |= words_in([(staging / "README.md").read_bytes(), (staging / "meta.json").read_bytes()])
+    suspects = {s for s in training_strings(training_docbins, nlp, ignore) if len(s) >= 6}
+    leaks = find_strings_in_artifacts(artifacts, suspects)
+    if leaks:
+        examples = "; ".join(f"{len(places)} file(s)" for places in list(leaks.values())[:5])
+        raise RuntimeError(
+            f"{len(leaks)} training-note strings were found in the built package ({examples}); "
+            "not shipping it. Inspect with clinical_ie.packaging.find_strings_in_artifacts."
+        )
+    msg.good(f"Searched {len(artifacts)} artifacts for {len(suspects)} training-note strings: none found")
+    return artifacts
+
+
+def words_in(blobs: Iterable[bytes]) -> Set[str]:
+    """Whitespace- and punctuation-separated words of some files' text."""
+    words: Set[str] = set()
+    for blob in blobs:
+        text = blob.decode("utf8", errors="ignore")
+        for chunk in text.split():
+            words.update(w for w in _split_punct(chunk) if w)
+    return words
+
+
+def _split_punct(chunk: str) -> List[str]:
+    out, current = [], []
+    for char in chunk:
+        if char.isalnum():
+            current.append(char)
+        else:
+            out.append("".join(current))
+            current = []
+    out.append("".join(current))
+    return out

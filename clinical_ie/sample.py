@@ -1,0 +1,1155 @@
+"""Deterministic generator of the synthetic sample corpus committed under `assets/sample`.
+
+Everything it writes is invented: no real patient, and every name, date and number is
+drawn from the seeded `random.Random` below. The files follow the real formats exactly:
+
+- n2c2 2018 Track 2 brat standoff (`n2c2/{train,test}/sample_NNNN.txt` + `.ann`), notes in
+  the style of MIMIC-III discharge summaries;
+- CLEF eHealth nursing handover (`handover/{train,validation,test}/outputN.txt`), one token
+  a line with 19 tab-separated fields.
+
+`write_sample(out_dir, seed)` writes both corpora and `README.md`; the same seed gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+from .labels import (
+    HANDOVER_OUTSIDE,
+    HANDOVER_TRAINING_CATEGORIES,
+    N2C2_ENTITY_LABELS,
+    N2C2_RELATION_TYPES,
+)
+
+N2C2_SPLITS = {"train": 48, "test": 12}
+HANDOVER_SPLITS = {"train": 24, "validation": 8, "test": 8}
+HANDOVER_FIRST_NUMBER = {"train": 1, "validation": 101, "test": 201}
+HANDOVER_FIELDS = 19
+LONG_NOTE = ("train", 7)  # this note gets >= 3,000 words
+CRLF_NOTE = ("train", 3)  # this note uses "\r\n" line endings
+LONG_NOTE_WORDS = 3000
+SYNTHETIC_BANNER = "SYNTHETIC SAMPLE NOTE - invented by scripts/make_sample.py, no real patient."
+
+# --------------------------------------------------------------------------------------
+# n2c2 vocabulary. A drug: (names, strengths, route kind, reasons).
+# --------------------------------------------------------------------------------------
+
+_DRUGS = (
+    (("metformin", "Metformin", "Glucophage"), ("500 mg", "850 mg", "1000 mg", "1,000 mg"), "po",
+     ("diabetes", "type 2 diabetes", "DM2", "hyperglycemia")),
+    (("lisinopril", "Lisinopril"), ("5 mg", "10 mg", "20 mg", "40 mg"), "po",
+     ("hypertension", "HTN", "blood pressure control", "CHF")),
+    (("aspirin", "Aspirin", "ASA"), ("81 mg", "325 mg"), "po",
+     ("CAD", "stroke prevention", "coronary artery disease", "secondary prevention")),
+    (("atorvastatin", "Atorvastatin", "Lipitor"), ("10 mg", "20 mg", "40 mg", "80 mg"), "po",
+     ("hyperlipidemia", "high cholesterol", "CAD")),
+    (("metoprolol tartrate", "Metoprolol Tartrate", "metoprolol", "Lopressor"),
+     ("12.5 mg", "25 mg", "50 mg", "100 mg"), "po",
+     ("rate control", "atrial fibrillation", "hypertension", "tachycardia")),
+    (("metoprolol succinate", "Toprol XL"), ("25 mg", "50 mg", "100 mg"), "po",
+     ("hypertension", "CHF", "heart failure")),
+    (("furosemide", "Furosemide", "Lasix"), ("20 mg", "40 mg", "80 mg"), "po",
+     ("edema", "CHF exacerbation", "volume overload", "diuresis", "fluid overload")),
+    (("warfarin", "Warfarin", "Coumadin"), ("1 mg", "2 mg", "2.5 mg", "5 mg", "7.5 mg"), "po",
+     ("atrial fibrillation", "DVT", "anticoagulation", "mechanical valve", "PE")),
+    (("amlodipine", "Amlodipine", "Norvasc"), ("2.5 mg", "5 mg", "10 mg"), "po",
+     ("hypertension", "HTN")),
+    (("omeprazole", "Omeprazole", "Prilosec"), ("20 mg", "40 mg"), "po",
+     ("GERD", "GI prophylaxis", "reflux")),
+    (("pantoprazole", "Pantoprazole", "Protonix"), ("40 mg",), "po",
+     ("GERD", "GI prophylaxis", "gastritis")),
+    (("levothyroxine", "Levothyroxine", "Synthroid"), ("25 mcg", "50 mcg", "75 mcg", "88 mcg", "112 mcg"),
+     "po", ("hypothyroidism",)),
+    (("prednisone", "Prednisone"), ("5 mg", "10 mg", "20 mg", "40 mg", "60 mg"), "po",
+     ("COPD exacerbation", "gout flare", "asthma exacerbation", "polymyalgia rheumatica")),
+    (("oxycodone", "Oxycodone", "OxyContin"), ("5 mg", "5-10 mg", "10 mg", "15 mg"), "po",
+     ("pain", "back pain", "post-operative pain", "severe pain")),
+    (("acetaminophen", "Acetaminophen", "Tylenol"), ("325 mg", "500 mg", "650 mg", "1 gram"), "po",
+     ("pain", "fever", "headache", "mild pain")),
+    (("docusate sodium", "Docusate Sodium", "Colace"), ("100 mg",), "po",
+     ("constipation", "bowel regimen")),
+    (("senna", "Senna"), ("8.6 mg",), "po", ("constipation",)),
+    (("gabapentin", "Gabapentin", "Neurontin"), ("100 mg", "300 mg", "600 mg"), "po",
+     ("neuropathy", "neuropathic pain", "diabetic neuropathy")),
+    (("sertraline", "Sertraline", "Zoloft"), ("25 mg", "50 mg", "100 mg"), "po",
+     ("depression", "anxiety")),
+    (("amoxicillin", "Amoxicillin"), ("500 mg", "875 mg"), "po",
+     ("otitis media", "sinusitis", "pneumonia")),
+    (("ciprofloxacin", "Ciprofloxacin", "Cipro"), ("250 mg", "500 mg"), "po",
+     ("UTI", "urinary tract infection", "pyelonephritis")),
+    (("levofloxacin", "Levofloxacin", "Levaquin"), ("500 mg", "750 mg"), "po",
+     ("pneumonia", "community acquired pneumonia", "CAP")),
+    (("metronidazole", "Metronidazole", "Flagyl"), ("500 mg",), "po",
+     ("C. diff colitis", "C. difficile infection", "intra-abdominal infection")),
+    (("clopidogrel", "Clopidogrel", "Plavix"), ("75 mg",), "po",
+     ("stent", "NSTEMI", "CAD", "in-stent thrombosis prevention")),
+    (("potassium chloride", "Potassium Chloride", "KCl"), ("10 mEq", "20 mEq", "40 mEq"), "po",
+     ("hypokalemia", "low potassium")),
+    (("allopurinol", "Allopurinol"), ("100 mg", "300 mg"), "po", ("gout",)),
+    (("tamsulosin", "Tamsulosin", "Flomax"), ("0.4 mg",), "po", ("BPH", "urinary retention")),
+    (("lorazepam", "Lorazepam", "Ativan"), ("0.5 mg", "1 mg"), "po",
+     ("anxiety", "insomnia", "alcohol withdrawal", "agitation")),
+    (("trazodone", "Trazodone"), ("25 mg", "50 mg"), "po", ("insomnia", "sleep")),
+    (("ondansetron", "Ondansetron", "Zofran"), ("4 mg", "8 mg"), "po", ("nausea", "nausea/vomiting")),
+    (("diltiazem", "Diltiazem"), ("30 mg", "60 mg", "120 mg"), "po", ("rate control", "atrial fibrillation")),
+    (("digoxin", "Digoxin"), ("0.125 mg", "0.25 mg"), "po", ("atrial fibrillation", "heart failure")),
+    (("spironolactone", "Spironolactone", "Aldactone"), ("25 mg", "50 mg"), "po",
+     ("ascites", "heart failure", "cirrhosis")),
+    (("glipizide", "Glipizide"), ("2.5 mg", "5 mg", "10 mg"), "po", ("diabetes", "DM2")),
+    (("carvedilol", "Carvedilol", "Coreg"), ("3.125 mg", "6.25 mg", "12.5 mg", "25 mg"), "po",
+     ("heart failure", "cardiomyopathy", "hypertension")),
+    (("lactulose", "Lactulose"), ("10 gram/15 mL", "20 gram/30 mL"), "po",
+     ("hepatic encephalopathy", "constipation")),
+    (("vancomycin", "Vancomycin"), ("1 gm", "1 gram", "1250 mg", "1.5 g", "750 mg"), "iv",
+     ("MRSA bacteremia", "cellulitis", "pneumonia", "line infection", "osteomyelitis")),
+    (("ceftriaxone", "Ceftriaxone", "CTX"), ("1 gm", "1 gram", "2 gm"), "iv",
+     ("pneumonia", "UTI", "meningitis", "pyelonephritis")),
+    (("piperacillin-tazobactam", "Zosyn"), ("4.5 g", "3.375 g"), "iv",
+     ("sepsis", "aspiration pneumonia", "HAP", "cholangitis")),
+    (("cefepime", "Cefepime"), ("1 g", "2 g"), "iv", ("febrile neutropenia", "HCAP", "pneumonia")),
+    (("morphine", "Morphine Sulfate", "morphine sulfate"), ("2 mg", "4 mg", "2-4 mg"), "iv",
+     ("pain", "chest pain", "dyspnea", "abdominal pain")),
+    (("magnesium sulfate", "Magnesium Sulfate"), ("2 gm", "2 gram"), "iv", ("hypomagnesemia", "low magnesium")),
+    (("heparin", "Heparin"), ("5000 units", "5,000 unit/mL"), "sc", ("DVT prophylaxis", "VTE prophylaxis")),
+    (("enoxaparin", "Enoxaparin", "Lovenox"), ("40 mg", "60 mg", "80 mg", "40 mg/0.4 mL"), "sc",
+     ("DVT prophylaxis", "PE", "DVT", "bridging")),
+    (("insulin glargine", "Lantus"), ("100 unit/mL",), "sc", ("diabetes", "type 1 diabetes", "DM")),
+    (("insulin lispro", "Humalog"), ("100 unit/mL",), "sc", ("hyperglycemia", "diabetes")),
+    (("albuterol", "Albuterol", "albuterol sulfate"), ("90 mcg/Actuation", "2.5 mg/3 mL (0.083 %)"), "inh",
+     ("wheezing", "shortness of breath", "COPD", "bronchospasm")),
+    (("Advair Diskus", "fluticasone-salmeterol"), ("250-50 mcg/Dose", "500-50 mcg/Dose"), "inh",
+     ("COPD", "asthma")),
+    (("tiotropium bromide", "Spiriva"), ("18 mcg",), "inh", ("COPD", "emphysema")),
+    (("ipratropium bromide", "Atrovent"), ("0.02 %",), "inh", ("COPD", "wheezing")),
+    (("lidocaine", "Lidocaine", "Lidoderm"), ("5 %", "5%(700 mg/patch)"), "top",
+     ("back pain", "neuropathic pain")),
+    (("nystatin", "Nystatin"), ("100,000 unit/gram", "100,000 unit/mL"), "top",
+     ("candidiasis", "thrush", "yeast infection")),
+    (("fentanyl", "Fentanyl"), ("25 mcg/hr", "50 mcg/hr"), "top", ("chronic pain", "cancer pain")),
+    (("nitroglycerin", "Nitroglycerin", "NTG"), ("0.3 mg", "0.4 mg"), "sl", ("chest pain", "angina")),
+)
+
+_FORMS = {
+    "po": ("tablet", "Tablet", "tab", "tabs", "capsule", "Capsule", "cap", "Tablet, Delayed Release (E.C.)",
+           "Capsule, Extended Release", "Tablet Sustained Release"),
+    "iv": ("Recon Soln", "Solution", "Piggyback", "bag", "Intravenous Solution"),
+    "sc": ("Syringe", "syringe", "Solution", "Cartridge", "vial"),
+    "inh": ("Aerosol", "inhaler", "Inhaler", "Disk with Device", "neb", "Solution for Nebulization",
+            "Capsule, w/Inhalation Device"),
+    "top": ("Patch", "patch", "Cream", "cream", "Ointment", "Powder", "Adhesive Patch, Medicated"),
+    "sl": ("Tablet, Sublingual", "tablet", "SL tab"),
+}
+_SIG_ROUTES = {"po": ("PO",), "iv": ("Intravenous", "IV"), "sc": ("Subcutaneous",), "inh": ("Inhalation",),
+               "top": ("Topical", "Transdermal"), "sl": ("Sublingual",)}
+_SIG_FORM = {"po": "Tablet", "iv": "Bag", "sc": "Syringe", "inh": "Puff", "top": "Patch", "sl": "Tablet"}
+_ROUTES = {
+    "po": ("PO", "p.o.", "by mouth", "orally", "PO", "po"),
+    "iv": ("IV", "intravenously", "IV", "IVPB", "Intravenous"),
+    "sc": ("SC", "Subcutaneous", "subcutaneously", "SQ", "sc", "SubQ"),
+    "inh": ("Inhalation", "inhaled", "INH", "nebulized", "IH"),
+    "top": ("Topical", "topically", "TP", "Transdermal"),
+    "sl": ("Sublingual", "SL", "sublingually"),
+}
+_FREQUENCIES = (
+    "q.d.", "b.i.d.", "t.i.d.", "q.i.d.", "q.h.s.", "qhs", "QHS", "daily", "DAILY", "BID", "bid", "TID",
+    "QID", "q12h", "q8h", "Q6H", "q6h", "q24h", "once a day", "twice a day", "twice daily",
+    "three times a day", "every morning", "at bedtime", "q.a.m.", "qAM", "q.o.d.", "every other day",
+    "weekly", "q4h", "every 6 hours", "q.8h.", "QD", "q. day", "once daily", "nightly",
+)
+_PRN_FREQUENCIES = ("q4-6h prn", "q4h prn", "Q6H PRN", "q6h:prn", "q8h as needed", "prn", "PRN", "q4-6h PRN",
+                    "every 4 hours as needed", "q.4h. p.r.n.", "TID prn")
+_SIG_FREQUENCIES = (
+    ("DAILY", "Daily"), ("BID", "2 times a day"), ("TID", "3 times a day"), ("QID", "4 times a day"),
+    ("Q6H", "every 6 hours"), ("Q8H", "every 8 hours"), ("Q12H", "every 12 hours"), ("HS", "at bedtime"),
+    ("Q4H", "every 4 hours"), ("QAM", "once a day (in the morning)"), ("Q24H", "every 24 hours"),
+    ("QHS", "once a day (at bedtime)"), ("Q48H", "every 48 hours"),
+)
+_SIG_PRN = (("Q6H", "every 6 hours"), ("Q4H", "every 4 hours"), ("Q4-6H", "every 4 to 6 hours"),
+            ("Q8H", "every 8 hours"), ("TID", "3 times a day"))
+_SIG_DOSAGES = ("One (1)", "Two (2)", "Three (3)", "One (1)", "One (1)", "0.5", "1-2", "One-half (1/2)")
+_DOSAGES = ("1", "2", "one", "two", "1-2", "2-3", "1/2", "ONE", "half a")
+_DURATION_UNITS = (("days", (3, 5, 7, 10, 14)), ("weeks", (2, 3, 4, 6)), ("day", (1,)))
+
+# ADE, its culprit drugs, and (for the ADE-that-is-also-a-Reason pattern) its treatments.
+_ADES = (
+    ("rash", ("amoxicillin", "vancomycin", "Bactrim", "ceftriaxone", "allopurinol"),
+     ("diphenhydramine", "Benadryl")),
+    ("hives", ("penicillin", "amoxicillin", "ceftriaxone"), ("hydroxyzine", "Benadryl")),
+    ("hypotension", ("metoprolol", "lisinopril", "morphine", "nitroglycerin", "carvedilol"), ()),
+    ("bradycardia", ("metoprolol", "diltiazem", "digoxin"), ()),
+    ("acute kidney injury", ("vancomycin", "lisinopril", "ibuprofen", "Toradol"), ()),
+    ("hyperkalemia", ("lisinopril", "spironolactone", "Bactrim"), ("kayexalate", "calcium gluconate")),
+    ("hypoglycemia", ("glipizide", "insulin glargine", "glyburide"), ("D50", "dextrose")),
+    ("GI bleed", ("warfarin", "Coumadin", "aspirin", "heparin"), ("pantoprazole", "Protonix")),
+    ("C. diff colitis", ("clindamycin", "ceftriaxone", "levofloxacin"), ("metronidazole", "Flagyl")),
+    ("nausea", ("morphine", "oxycodone", "metformin"), ("ondansetron", "Zofran")),
+    ("constipation", ("oxycodone", "morphine"), ("senna", "docusate", "lactulose")),
+    ("altered mental status", ("oxycodone", "lorazepam", "morphine"), ()),
+    ("thrombocytopenia", ("heparin",), ()),
+    ("red man syndrome", ("vancomycin",), ("diphenhydramine",)),
+    ("elevated LFTs", ("atorvastatin", "acetaminophen"), ()),
+    ("QT prolongation", ("haloperidol", "levofloxacin", "ondansetron"), ()),
+    ("angioedema", ("lisinopril",), ("methylprednisolone", "epinephrine")),
+    ("oversedation", ("lorazepam", "morphine", "oxycodone"), ("naloxone", "Narcan")),
+    ("thrush", ("prednisone", "Advair"), ("nystatin", "fluconazole")),
+    ("hyponatremia", ("hydrochlorothiazide", "sertraline"), ()),
+    ("supratherapeutic INR", ("warfarin", "Coumadin"), ("vitamin K",)),
+    ("lightheadedness", ("tamsulosin", "lisinopril"), ()),
+)
+_COMPLAINTS = ("shortness of breath", "chest pain", "fever", "abdominal pain", "weakness", "fall",
+               "dyspnea on exertion", "confusion", "leg swelling", "cough", "syncope", "melena")
+_PMH = ("hypertension", "hyperlipidemia", "type 2 diabetes mellitus", "CAD s/p CABG", "atrial fibrillation",
+        "COPD", "CKD stage III", "hypothyroidism", "GERD", "depression", "osteoarthritis", "BPH",
+        "CHF with EF 35%", "prior CVA", "obstructive sleep apnea", "gout", "cirrhosis",
+        "breast cancer s/p mastectomy")
+_PROCEDURES = ("None", "None", "Cardiac catheterization", "EGD", "PICC line placement", "Thoracentesis",
+               "Paracentesis", "Colonoscopy", "Intubation", "Right IJ central line placement")
+_DISPOSITIONS = ("Home", "Home With Service", "Extended Care", "Home with VNA", "Rehab facility")
+_SERVICES = ("MEDICINE", "CARDIOTHORACIC", "SURGERY", "NEUROLOGY", "CARDIOLOGY", "ORTHOPAEDICS")
+_ALLERGY_DRUGS = ("Penicillins", "Sulfa (Sulfonamide Antibiotics)", "Codeine", "Morphine", "Iodine",
+                  "Lisinopril", "Aspirin", "Latex")
+_FILLER = (
+    "The patient was seen and examined on the day of discharge.",
+    "Vital signs were stable throughout the admission.",
+    "Physical therapy evaluated the patient and recommended home with services.",
+    "Labs were notable for a creatinine of {cr} and a hemoglobin of {hb}.",
+    "A chest x-ray showed no acute cardiopulmonary process.",
+    "Blood cultures drawn on admission remained negative.",
+    "An echocardiogram showed an ejection fraction of {ef}%.",
+    "The patient remained afebrile and hemodynamically stable.",
+    "Social work was consulted for discharge planning.",
+    "Nutrition followed during the admission.",
+    "The family was updated at the bedside.",
+    "Urine cultures grew more than {cfu},000 CFU of E. coli.",
+    "Telemetry showed no events.",
+    "Repeat labs on the morning of discharge were within normal limits.",
+    "Code status was confirmed as full code.",
+)
+_PROBLEMS = ("Hypertension", "Atrial fibrillation", "Pneumonia", "Diabetes", "CHF", "Acute renal failure",
+             "Pain control", "Anemia", "COPD", "UTI", "Cellulitis", "Delirium", "GI bleed", "Hypokalemia",
+             "Depression", "FEN", "Prophylaxis", "Hyperlipidemia", "Gout", "Back pain")
+_HEADERS = {
+    "hpi": ("History of Present Illness:", "HISTORY OF PRESENT ILLNESS:", "HPI:"),
+    "pmh": ("Past Medical History:", "PAST MEDICAL HISTORY:", "PMH:"),
+    "social": ("Social History:", "SOCIAL HISTORY:"),
+    "exam": ("Physical Exam:", "PHYSICAL EXAMINATION:", "Physical Examination on Admission:"),
+    "results": ("Pertinent Results:", "PERTINENT RESULTS:", "Labs:"),
+    "course": ("Brief Hospital Course:", "Hospital Course:", "HOSPITAL COURSE:"),
+    "admission_meds": ("Medications on Admission:", "MEDICATIONS ON ADMISSION:", "Home Medications:"),
+    "discharge_meds": ("Discharge Medications:", "DISCHARGE MEDICATIONS:", "Medications on Discharge:"),
+    "instructions": ("Discharge Instructions:", "DISCHARGE INSTRUCTIONS:"),
+}
+
+
+class _Note:
+    """A brat note under construction: its text and the entities and relations on it."""
+
+    def __init__(self, newline: str, width: int | None):
+        self.newline = newline
+        self.width = width
+        self.text = ""
+        self.column = 0
+        self.entities: list[tuple[str, str, list[tuple[int, int]]]] = []
+        self.relations: list[tuple[str, str, str, str]] = []
+
+    def write(self, text: str, wrap: bool = True) -> tuple[int, int]:
+        """Append `text` ("\\n" becomes the note's newline); wrap prose at `width`; return its offsets."""
+        start = None
+        for piece in re.split(r"(\n| )", text):
+            if not piece:
+                continue
+            if piece == "\n":
+                start = len(self.text) if start is None else start
+                self.text += self.newline
+                self.column = 0
+                continue
+            if (wrap and self.width and piece != " " and self.text.endswith(" ")
+                    and self.column + len(piece) > self.width):
+                self.text = self.text[:-1] + self.newline
+                self.column = 0
+            start = len(self.text) if start is None else start
+            self.text += piece
+            self.column += len(piece)
+        return (len(self.text) if start is None else start), len(self.text)
+
+    def line(self, text: str = "") -> None:
+        """Write `text` unwrapped, then a newline."""
+        self.write(text + "\n", wrap=False)
+
+    def entity(self, label: str, start: int, end: int) -> str:
+        """Annotate [start, end); a span across line breaks becomes one fragment a line."""
+        return self.add(label, [(start + m.start(), start + m.end())
+                                for m in re.finditer(r"[^\r\n]+", self.text[start:end])])
+
+    def add(self, label: str, fragments: list[tuple[int, int]]) -> str:
+        """Annotate the character `fragments` as one entity; return its id."""
+        entity_id = f"T{len(self.entities) + 1}"
+        self.entities.append((entity_id, label, fragments))
+        return entity_id
+
+    def fragments(self, entity_id: str) -> list[tuple[int, int]]:
+        """The character fragments of an entity."""
+        return next(fragments for eid, _, fragments in self.entities if eid == entity_id)
+
+    def tag(self, text: str, label: str, wrap: bool = True) -> str:
+        """Write `text` and annotate it as `label`."""
+        return self.entity(label, *self.write(text, wrap))
+
+    def relate(self, attribute: str | None, drug: str | None) -> None:
+        """Add `<label of attribute>-Drug` with Arg1 the attribute, Arg2 the drug."""
+        if attribute is None or drug is None:
+            return
+        label = next(lab for eid, lab, _ in self.entities if eid == attribute)
+        self.relations.append((f"R{len(self.relations) + 1}", f"{label}-Drug", attribute, drug))
+
+    def say(self, *parts, wrap: bool = True) -> dict[str, str]:
+        """Write parts: a str is plain text, `(text, label, key)` an entity; return key -> id."""
+        ids = {}
+        for part in parts:
+            if isinstance(part, str):
+                self.write(part, wrap)
+            else:
+                text, label, key = part
+                ids[key] = self.tag(text, label, wrap)
+        return ids
+
+    def ann(self) -> str:
+        """The `.ann` file text."""
+        lines = []
+        for entity_id, label, fragments in self.entities:
+            offsets = ";".join(f"{s} {e}" for s, e in fragments)
+            text = " ".join(self.text[s:e] for s, e in fragments)
+            lines.append(f"{entity_id}\t{label} {offsets}\t{text}\n")
+        for relation_id, rel_type, arg1, arg2 in self.relations:
+            lines.append(f"{relation_id}\t{rel_type} Arg1:{arg1} Arg2:{arg2}\n")
+        return "".join(lines)
+
+
+class _NoteWriter:
+    """Writes one synthetic discharge summary with its annotation."""
+
+    def __init__(self, rng: random.Random, newline: str, long: bool):
+        self.rng = rng
+        self.long = long
+        self.note = _Note(newline, rng.choice((None, None, None, 80, 100)))
+        self.he, self.his = rng.choice((("He", "his"), ("She", "her")))
+        self.year, self.month, self.day = rng.randint(2105, 2195), rng.randint(1, 12), rng.randint(1, 14)
+        self.age = rng.randint(25, 95)
+
+    # --- small helpers -------------------------------------------------------------
+    def pick_drug(self, kinds: str = "po iv sc inh top sl"):
+        """A random drug whose route kind is one of `kinds`."""
+        return self.rng.choice([d for d in _DRUGS if d[2] in kinds.split()])
+
+    def subject(self) -> str:
+        """How a sentence names the patient."""
+        return self.rng.choice((self.he, self.he, "The patient", "Pt"))
+
+    def date(self, days_later: int | None = None) -> str:
+        """A MIMIC-style date placeholder during the stay (invented)."""
+        day = self.day + (self.rng.randint(0, 13) if days_later is None else days_later)
+        return f"[**{self.year}-{self.month}-{day}**]"
+
+    def strength(self, drug) -> str:
+        """One of the drug's strengths, sometimes without the space (`5mg`)."""
+        strength = self.rng.choice(drug[1])
+        if self.rng.random() < 0.3 and re.fullmatch(r"[\d.,-]+ (mg|mcg|gm|g|mEq)", strength):
+            strength = strength.replace(" ", "")  # "5mg"
+        return strength
+
+    def duration(self) -> tuple[str, str]:
+        """(text before, Duration): the Duration is the length only, e.g. `x7days` -> `7days`."""
+        unit, values = self.rng.choice(_DURATION_UNITS)
+        n = self.rng.choice(values)
+        unit = unit if n > 1 else "day"
+        return self.rng.choice((
+            ("x", f"{n}{unit}"), ("x ", f"{n} {unit}"), ("for ", f"{n} {unit}"),
+            ("for a total of ", f"{n} {unit}"), ("x", f"{n}d") if unit == "days" else ("for ", f"{n} {unit}"),
+        ))
+
+    # --- medication list items -------------------------------------------------------
+    def med_item(self, number: str, style: str) -> None:
+        """One medication line after its `number` ("3. ", "" ...), in `style`."""
+        n, rng = self.note, self.rng
+        n.write(number, wrap=False)
+        if style == "insulin":
+            self.insulin_item()
+            return
+        drug = self.pick_drug("po" if style == "slash" else "po iv sc inh top sl")
+        kind = drug[2]
+        name = rng.choice(drug[0])
+        d = n.tag(name, "Drug", wrap=False)
+        n.write(" ", wrap=False)
+        if style == "sig":
+            # MIMIC: "Acetaminophen 325 mg Tablet Sig: Two (2) Tablet PO Q6H (every 6 hours) as needed for pain."
+            n.relate(n.tag(rng.choice(drug[1]), "Strength", wrap=False), d)
+            n.write(" ", wrap=False)
+            n.relate(n.tag(rng.choice(_FORMS[kind]), "Form", wrap=False), d)
+            n.write(" Sig: ", wrap=False)
+            n.relate(n.tag(rng.choice(_SIG_DOSAGES), "Dosage", wrap=False), d)
+            n.write(" ", wrap=False)
+            sig_form = _SIG_FORM[kind] + ("s" if rng.random() < 0.2 else "")
+            n.relate(n.tag(sig_form, "Form", wrap=False), d)
+            n.write(" ", wrap=False)
+            n.relate(n.tag(rng.choice(_SIG_ROUTES[kind]), "Route", wrap=False), d)
+            n.write(" ", wrap=False)
+            prn = rng.random() < 0.25
+            code, gloss = rng.choice(_SIG_PRN if prn else _SIG_FREQUENCIES)
+            words = f"{code} ({gloss})".split(" ")
+            if rng.random() < 0.05 and len(words) > 2:  # MIMIC hard-wraps sig lines
+                cut = rng.randint(2, len(words) - 1)
+                text = " ".join(words[:cut]) + "\n" + " ".join(words[cut:])
+            else:
+                text = " ".join(words)
+            n.relate(n.tag(text, "Frequency", wrap=False), d)
+            if prn:
+                n.write(" as needed for ", wrap=False)
+                n.relate(n.tag(rng.choice(drug[3]), "Reason", wrap=False), d)
+            elif rng.random() < 0.15:
+                before, length = self.duration()
+                n.write(" " + before, wrap=False)
+                n.relate(n.tag(length, "Duration", wrap=False), d)
+            n.line(".")
+            return
+        if style == "slash":
+            # "Tylenol 650 mg tab(s) 2-3 tabs/day"
+            n.relate(n.tag(self.strength(drug), "Strength", wrap=False), d)
+            n.write(" ", wrap=False)
+            n.relate(n.tag(rng.choice(("tab(s)", "tab", "tablet(s)", "cap(s)")), "Form", wrap=False), d)
+            n.write(rng.choice((", ", " ", ": ")), wrap=False)
+            n.relate(n.tag(rng.choice(("1-2", "2-3", "1", "2", "3")), "Dosage", wrap=False), d)
+            n.write(" ", wrap=False)
+            n.relate(n.tag(rng.choice(("tabs", "tablets", "caps")), "Form", wrap=False), d)
+            n.write(rng.choice(("", " ")), wrap=False)
+            n.relate(n.tag(rng.choice(("/day", "/d", "/24h")), "Frequency", wrap=False), d)
+            n.line()
+            return
+        # "short": components in a realistic order, some optional
+        n.relate(n.tag(self.strength(drug), "Strength", wrap=False), d)
+        if rng.random() < 0.35:
+            n.write(" ", wrap=False)
+            n.relate(n.tag(rng.choice(_FORMS[kind]), "Form", wrap=False), d)
+        if rng.random() < 0.2 and kind in ("po", "inh"):
+            n.write(" ", wrap=False)
+            n.relate(n.tag(rng.choice(_DOSAGES), "Dosage", wrap=False), d)
+            if rng.random() < 0.5:
+                n.write(" ", wrap=False)
+                n.relate(n.tag(rng.choice(("tab", "tabs", "puffs", "caps")), "Form", wrap=False), d)
+        if rng.random() < 0.8:
+            n.write(" ", wrap=False)
+            n.relate(n.tag(rng.choice(_ROUTES[kind]), "Route", wrap=False), d)
+        n.write(" ", wrap=False)
+        prn = rng.random() < 0.2
+        n.relate(n.tag(rng.choice(_PRN_FREQUENCIES if prn else _FREQUENCIES), "Frequency", wrap=False), d)
+        if prn:
+            n.write(rng.choice((" ", " for ")), wrap=False)
+            n.relate(n.tag(rng.choice(drug[3]), "Reason", wrap=False), d)
+        elif kind == "iv" or rng.random() < 0.1:
+            before, length = self.duration()
+            n.write(" " + before, wrap=False)
+            n.relate(n.tag(length, "Duration", wrap=False), d)
+        n.line(rng.choice(("", "", ".")))
+
+    def insulin_item(self) -> None:
+        """`Insulin Pen ...`: the Drug covers "Insulin Pen", a Form covers "Pen" inside it."""
+        n, rng = self.note, self.rng
+        start, _ = n.write(rng.choice(("Insulin ", "insulin ", "Humalog Insulin ")), wrap=False)
+        form = n.tag(rng.choice(("Pen", "pen", "Pen Injector")), "Form", wrap=False)
+        d = n.entity("Drug", start, len(n.text))
+        n.relate(form, d)
+        n.write(rng.choice((" Sig: ", " ")), wrap=False)
+        n.relate(n.tag(f"{rng.choice((4, 6, 8, 10, 12, 16, 20, 24))} units", "Dosage", wrap=False), d)
+        n.write(" ", wrap=False)
+        n.relate(n.tag(rng.choice(_ROUTES["sc"]), "Route", wrap=False), d)
+        n.write(" ", wrap=False)
+        n.relate(n.tag(rng.choice(("qhs", "QAM", "with meals", "before breakfast", "q.h.s.", "TID with meals")),
+                       "Frequency", wrap=False), d)
+        n.line()
+
+    def med_list(self, count: int) -> None:
+        """A medication list of `count` items in one of the list styles."""
+        rng = self.rng
+        main = rng.choice(("sig", "sig", "short", "short"))
+        numbering = "{}. " if main == "sig" else rng.choice(("{}. ", "{}) ", "{}.", "#{} ", "", "- "))
+        for i in range(1, count + 1):
+            roll = rng.random()
+            style = "insulin" if roll < 0.06 else "slash" if roll < 0.12 else main
+            self.med_item(numbering.format(i), style)
+
+    def inline_med_list(self) -> None:
+        """`Lisinopril 10 mg daily, metformin 500mg BID, ASA 81 mg daily.`"""
+        n, rng = self.note, self.rng
+        for i in range(rng.randint(3, 7)):
+            drug = self.pick_drug("po")
+            if i:
+                n.write(", ")
+            d = n.tag(rng.choice(drug[0]), "Drug")
+            n.write(" ")
+            n.relate(n.tag(self.strength(drug), "Strength"), d)
+            n.write(" ")
+            n.relate(n.tag(rng.choice(_FREQUENCIES), "Frequency"), d)
+        n.line(".")
+
+    # --- prose ---------------------------------------------------------------------
+    def sentence(self) -> None:
+        """One prose sentence (or two, for cross-sentence relations) with medication events."""
+        n, rng = self.note, self.rng
+        kind = rng.choices(range(14), weights=(3, 2, 1, 1, 1, 1, 2, 2, 2, 2, 0.3, 1.5, 0.7, 3))[0]
+        drug = self.pick_drug()
+        name = rng.choice(drug[0])
+        reason = rng.choice(drug[3])
+        subject = self.subject()
+        if kind == 0:
+            ids = n.say(f"{subject} was started on ", (name, "Drug", "d"), " for ", (reason, "Reason", "r"), ". ")
+            n.relate(ids["r"], ids["d"])
+        elif kind == 1:  # Reason-Drug across a sentence boundary
+            ids = n.say(f"{subject} was found to have ", (reason, "Reason", "r"), ". ",
+                        (name[0].upper() + name[1:], "Drug", "d"), rng.choice((" was started", " was given",
+                                                                            " was initiated")))
+            n.relate(ids["r"], ids["d"])
+            if rng.random() < 0.5:
+                before, length = self.duration()
+                n.write(" " + before)
+                n.relate(n.tag(length, "Duration"), ids["d"])
+            n.write(". ")
+        elif kind in (2, 3, 4):
+            ade, culprits, _ = rng.choice(_ADES)
+            culprit = rng.choice(culprits)
+            template = (
+                (f"{subject} developed ", "a", " attributed to ", "d", ". "),
+                ("Course was complicated by ", "a", " secondary to ", "d", ", which was held. "),
+                ("d", f" was discontinued after {self.he.lower()} developed ", "a", ". "),
+                (f"{subject} had ", "a", " thought to be due to ", "d", ". "),
+                ("a", " was felt to be related to ", "d", " and resolved after it was stopped. "),
+            )[rng.randrange(5)]
+            ids = {}
+            for i, part in enumerate(template):
+                text = {"a": ade, "d": culprit}.get(part, part)
+                text = text[0].upper() + text[1:] if i == 0 else text
+                if part in ("a", "d"):
+                    ids[part] = n.tag(text, "ADE" if part == "a" else "Drug")
+                else:
+                    n.write(text)
+            n.relate(ids["a"], ids["d"])
+        elif kind == 5:  # the same words are an ADE of one drug and the Reason for another
+            ade, culprits, treatments = rng.choice([a for a in _ADES if a[2]])
+            ids = n.say(f"{subject} presented with ", (ade, "ADE", "a"), " in the setting of ",
+                        (rng.choice(culprits), "Drug", "c"), " use and was treated with ",
+                        (rng.choice(treatments), "Drug", "t"), ". ")
+            reason = n.add("Reason", n.fragments(ids["a"]))
+            n.relate(ids["a"], ids["c"])
+            n.relate(reason, ids["t"])
+        elif kind == 6:
+            first, second = self.pick_drug("po"), self.pick_drug("po")
+            n.say(f"{subject} was continued on {self.his} home ", (rng.choice(first[0]), "Drug", "a"),
+                        " and ", (rng.choice(second[0]), "Drug", "b"), ". ")
+        elif kind == 7:
+            drug = self.pick_drug("iv")
+            ids = n.say(f"{subject} received ", (rng.choice(drug[0]), "Drug", "d"), " ",
+                        (self.strength(drug), "Strength", "s"), " ",
+                        (rng.choice(_ROUTES["iv"]), "Route", "r"), " ",
+                        (rng.choice(("q12h", "q24h", "Q8H", "every 12 hours", "daily", "q8h")), "Frequency", "f"),
+                        " for ", (rng.choice(drug[3]), "Reason", "why"))
+            before, length = self.duration()
+            n.write(", to be continued " + before)
+            ids["dur"] = n.tag(length, "Duration")
+            n.write(". ")
+            for key in ("s", "r", "f", "why", "dur"):
+                n.relate(ids[key], ids["d"])
+        elif kind == 8:
+            drug = self.pick_drug("po iv")
+            ids = n.say(f"{subject} required ", (rng.choice(drug[0]), "Drug", "d"), " ",
+                        (self.strength(drug), "Strength", "s"), " ", (rng.choice(_ROUTES[drug[2]]), "Route", "r"),
+                        " for ", (rng.choice(drug[3]), "Reason", "why"),
+                        rng.choice((" overnight. ", " x1. ", ". ")))
+            for key in ("s", "r", "why"):
+                n.relate(ids[key], ids["d"])
+        elif kind == 9:
+            ids = n.say((name[0].upper() + name[1:], "Drug", "d"), " was ", rng.choice(("increased", "decreased",
+                                                                                        "titrated")),
+                        " to ", (self.strength(drug), "Strength", "s"), " ",
+                        (rng.choice(_FREQUENCIES), "Frequency", "f"),
+                        " for ", (reason, "Reason", "r"), ". ")
+            for key in ("s", "f", "r"):
+                n.relate(ids[key], ids["d"])
+        elif kind == 10:  # coordination: "insulin glargine and lispro" -> Drug "insulin ... lispro"
+            n.write(f"{subject} was maintained on ")
+            first = n.tag(rng.choice(("insulin glargine", "insulin NPH")), "Drug")
+            n.write(" and ")
+            insulin = n.fragments(first)[0][0]
+            second = n.add("Drug", [(insulin, insulin + len("insulin")),
+                                    n.write(rng.choice(("lispro", "regular")))])
+            n.write(" for ")
+            r = n.tag(rng.choice(("diabetes", "type 1 diabetes", "hyperglycemia", "DM")), "Reason")
+            n.relate(r, first)
+            n.relate(r, second)
+            n.write(". ")
+        elif kind == 11:
+            ids = n.say(f"{subject} was given ", (rng.choice(_DOSAGES[:4]), "Dosage", "n"), " ",
+                        (rng.choice(("tablet", "tab", "dose", "capsule")), "Form", "f"), " of ",
+                        (name, "Drug", "d"), " for ", (reason, "Reason", "r"), ". ")
+            for key in ("n", "f", "r"):
+                n.relate(ids[key], ids["d"])
+        elif kind == 12:  # Reason on one line, Drug on the next
+            ids = n.say(f"Given {self.his} ", (reason, "Reason", "r"), ",")
+            n.write("\n")
+            ids.update(n.say(f"{self.he.lower()} was started on ", (name, "Drug", "d"), ". "))
+            n.relate(ids["r"], ids["d"])
+        else:
+            n.write(rng.choice(_FILLER).format(cr=round(rng.uniform(0.6, 3.2), 1), hb=round(rng.uniform(7, 14), 1),
+                                               ef=rng.choice((20, 30, 35, 45, 55, 60, 65)),
+                                               cfu=rng.choice((10, 50, 100))) + " ")
+
+    def paragraph(self, sentences: int) -> None:
+        """`sentences` prose sentences, then a line break."""
+        for _ in range(sentences):
+            self.sentence()
+        self.note.text = self.note.text.rstrip(" ")
+        self.note.line()
+
+    # --- sections ------------------------------------------------------------------
+    def header(self, key: str) -> None:
+        """One of the phrasings of a section header, on its own line."""
+        self.note.line(self.rng.choice(_HEADERS[key]))
+
+    def write(self) -> _Note:
+        """Write the whole note and return it."""
+        n, rng = self.note, self.rng
+        n.line(SYNTHETIC_BANNER)
+        n.line()
+        n.line(f"Admission Date:  {self.date(0)}              Discharge Date:   {self.date(14)}")
+        n.line()
+        n.line(f"Date of Birth:  [**{self.year - self.age}-{rng.randint(1, 12)}-{rng.randint(1, 28)}**]"
+               f"             Sex:   {'M' if self.he == 'He' else 'F'}")
+        n.line()
+        n.line(f"Service: {rng.choice(_SERVICES)}")
+        n.line()
+        n.line("Allergies:")
+        if rng.random() < 0.4:
+            n.line("Patient recorded as having No Known Allergies to Drugs")
+        else:
+            for i, allergy in enumerate(rng.sample(_ALLERGY_DRUGS, rng.randint(1, 3))):
+                if i:
+                    n.write(" / ", wrap=False)
+                if allergy in ("Latex", "Iodine"):
+                    n.write(allergy, wrap=False)
+                else:
+                    n.tag(allergy, "Drug", wrap=False)
+            n.line()
+        n.line()
+        n.line(f"Attending:[**First Name3 (LF) {rng.randint(100, 9999)}**]")
+        n.line("Chief Complaint:")
+        n.line(rng.choice(_COMPLAINTS))
+        n.line()
+        n.line("Major Surgical or Invasive Procedure:")
+        n.line(rng.choice(_PROCEDURES))
+        n.line()
+        sections = ["hpi", "pmh", "social", "exam", "results"]
+        if rng.random() < 0.3:
+            sections[1:3] = sections[2:0:-1]
+        for section in sections:
+            if section in ("social", "exam", "results") and rng.random() < 0.3:
+                continue
+            getattr(self, "section_" + section)()
+            n.line()
+        tail = ["course", "admission_meds", "discharge_meds"]
+        rng.shuffle(tail)
+        for section in tail:
+            getattr(self, "section_" + section)()
+            n.line()
+        n.line("Discharge Disposition:")
+        n.line(rng.choice(_DISPOSITIONS))
+        n.line()
+        n.line("Discharge Diagnosis:")
+        n.line(rng.choice(_PROBLEMS))
+        n.line()
+        n.line("Discharge Condition:")
+        n.line(rng.choice(("Stable", "Good", "Mental Status: Clear and coherent. Ambulatory - Independent.")))
+        n.line()
+        self.section_instructions()
+        n.line()
+        n.line("Followup Instructions:")
+        n.line(f"Please follow up with your PCP Dr. [**Last Name (STitle) {rng.randint(100, 9999)}**] "
+               f"in {rng.choice(('1 week', '2 weeks', '1 month'))}.")
+        return n
+
+    def section_hpi(self) -> None:
+        self.header("hpi")
+        history = ", ".join(self.rng.sample(_PMH, 3))
+        self.note.write(f"{self.age} y/o {'M' if self.he == 'He' else 'F'} with {history} "
+                        f"who presents with {self.rng.choice(_COMPLAINTS)}. ")
+        self.paragraph(self.rng.randint(2, 6) * (3 if self.long else 1))
+
+    def section_pmh(self) -> None:
+        self.header("pmh")
+        bullet = self.rng.choice(("- ", "* ", "", "# "))
+        for item in self.rng.sample(_PMH, self.rng.randint(3, 8)):
+            self.note.line(bullet + item)
+
+    def section_social(self) -> None:
+        self.header("social")
+        self.note.line(self.rng.choice((
+            f"Lives with {self.rng.choice(('wife', 'husband', 'daughter', 'son'))}. Quit smoking "
+            f"{self.rng.randint(2, 40)} years ago. Occasional EtOH.",
+            "Lives alone. Denies tobacco, alcohol or illicit drug use.",
+            f"Retired {self.rng.choice(('teacher', 'engineer', 'nurse', 'carpenter'))}. "
+            f"{self.rng.randint(10, 60)} pack-year smoking history.",
+        )))
+
+    def section_exam(self) -> None:
+        rng = self.rng
+        self.header("exam")
+        self.note.line(f"VS: T {round(rng.uniform(36.1, 39.2), 1)} "
+                       f"BP {rng.randint(90, 180)}/{rng.randint(50, 100)} "
+                       f"HR {rng.randint(50, 130)} RR {rng.randint(12, 28)} O2sat {rng.randint(88, 100)}% RA")
+        self.note.line("Gen: NAD. HEENT: MMM. CV: RRR, no m/r/g. Lungs: CTAB. Abd: soft, NT/ND. Ext: no edema.")
+
+    def section_results(self) -> None:
+        rng = self.rng
+        self.header("results")
+        for _ in range(rng.randint(1, 3)):
+            self.note.line(f"{self.date()} {rng.randint(1, 12):02d}:{rng.randint(0, 59):02d}AM BLOOD "
+                           f"WBC-{round(rng.uniform(3, 18), 1)} Hgb-{round(rng.uniform(7, 15), 1)} "
+                           f"Plt Ct-{rng.randint(90, 450)} Glucose-{rng.randint(70, 300)} "
+                           f"Creat-{round(rng.uniform(0.5, 3.5), 1)} K-{round(rng.uniform(3, 6), 1)}")
+
+    def section_course(self) -> None:
+        n, rng = self.note, self.rng
+        self.header("course")
+        if rng.random() < 0.5 and not self.long:
+            self.paragraph(rng.randint(4, 10))
+            return
+        problems = rng.sample(_PROBLEMS, rng.randint(2, 5))
+        while problems:
+            n.write(f"# {problems.pop(0)}: ")
+            self.paragraph(rng.randint(2, 5))
+            if self.long and not problems and len(n.text.split()) < LONG_NOTE_WORDS:
+                problems = rng.sample(_PROBLEMS, 5)
+
+    def section_admission_meds(self) -> None:
+        self.header("admission_meds")
+        if self.rng.random() < 0.4:
+            self.inline_med_list()
+        else:
+            self.med_list(self.rng.randint(3, 8))
+
+    def section_discharge_meds(self) -> None:
+        self.header("discharge_meds")
+        self.med_list(self.rng.randint(5, 25 if self.long else 14))
+
+    def section_instructions(self) -> None:
+        n, rng = self.note, self.rng
+        self.header("instructions")
+        n.write(f"You were admitted for {rng.choice(_COMPLAINTS)}. ")
+        drug = self.pick_drug("po")
+        ids = n.say("We started ", (rng.choice(drug[0]), "Drug", "d"), " for ",
+                    (rng.choice(drug[3]), "Reason", "r"),
+                    ". Please take ", (self.strength(drug), "Strength", "s"), " ",
+                    (rng.choice(("twice a day", "once a day", "every morning", "daily")), "Frequency", "f"))
+        for key in ("r", "s", "f"):
+            n.relate(ids[key], ids["d"])
+        if rng.random() < 0.5:
+            before, length = self.duration()
+            n.write(" " + before)
+            n.relate(n.tag(length, "Duration"), ids["d"])
+        n.write(". ")
+        if rng.random() < 0.5:
+            ade, culprits, _ = rng.choice(_ADES)
+            ids = n.say("Please stop taking ", (rng.choice(culprits), "Drug", "d"), " because it caused ",
+                        (ade, "ADE", "a"), ". ")
+            n.relate(ids["a"], ids["d"])
+        n.line("Call your doctor if you have fever or worsening symptoms.")
+
+
+def n2c2_note(seed: int, split: str, index: int) -> tuple[str, str]:
+    """(`.txt` text, `.ann` text) of one synthetic note; deterministic in its arguments."""
+    rng = random.Random(f"{seed}-n2c2-{split}-{index}")
+    newline = "\r\n" if (split, index) == CRLF_NOTE else "\n"
+    note = _NoteWriter(rng, newline, long=(split, index) == LONG_NOTE).write()
+    return note.text, note.ann()
+
+
+# --------------------------------------------------------------------------------------
+# Nursing handover
+# --------------------------------------------------------------------------------------
+
+_GIVEN = ("Alan", "Beth", "Colin", "Dora", "Evan", "Fay", "Grant", "Hilda", "Ivan", "Joan", "Keith", "Lena",
+          "Mort", "Nora", "Oscar", "Pearl", "Reg", "Sybil", "Trent", "Una", "Vern", "Wilma")
+_LAST = ("Ashgrove", "Brindle", "Calloway", "Dunmore", "Elwick", "Farrow", "Gilchrist", "Hollins", "Ingram",
+         "Jessop", "Kettering", "Lomax", "Merriweather", "Norcott", "Oakes", "Pilbeam", "Quarry", "Rendell",
+         "Stobart", "Thwaite", "Upfield", "Varley", "Westcott", "Yardley")
+_CITIES = ("Northgate", "Riverton", "Lakemba Heights", "Westvale", "Port Amberly")
+_HANDOVER = {
+    "reason": ("chest pain", "a fall", "shortness of breath", "pneumonia", "a UTI", "cellulitis of the left leg",
+               "an exacerbation of COPD", "abdominal pain", "a fractured neck of femur", "confusion", "syncope"),
+    "history": ("a stroke", "a heart attack", "bowel cancer", "a hip replacement", "breast cancer", "a DVT"),
+    "chronic": ("diabetes", "hypertension", "COPD", "dementia", "heart failure", "atrial fibrillation",
+                "chronic kidney disease", "asthma"),
+    "allergy": ("penicillin", "codeine", "sulfur", "morphine", "latex", "elastoplast"),
+    "careplan": ("full active treatment", "palliative care", "conservative management", "not for resus",
+                 "comfort care only"),
+    "status": ("alert and orientated", "settled overnight", "a bit confused", "stable", "comfortable",
+               "drowsy but rousable", "pain free", "quite agitated"),
+    "contraption": ("an IV cannula in the left arm", "an IDC", "a PCA", "nasal prongs at 2 litres",
+                    "a drain", "a PICC line", "a nasogastric tube", "a cannula"),
+    "diet": ("a soft diet", "full ward diet", "nil by mouth", "thickened fluids", "a diabetic diet",
+             "fluid restriction of 1.5 litres", "IV fluids at 80 mls an hour"),
+    "output": ("Bowels not opened for three days", "Urine output 950 mls", "Passing urine well",
+               "Bowels opened today", "Drain output 120 mls", "Fluid balance is positive 800 mls"),
+    "wound": ("wound on {his} leg is clean and dry", "dressing is intact", "pressure area on {his} sacrum is red",
+              "skin tear on {his} right forearm", "surgical wound is ooze free"),
+    "adl": ("mobilises with a frame", "needs assist of one to shower", "is independent", "is on bed rest",
+            "needs help with meals", "walks with a stick"),
+    "risk": ("a high falls risk", "on pressure area care", "on falls precautions", "on a bed alarm",
+             "on two hourly turns"),
+    "obs": ("Temp 37.9", "BSL was 12.4", "Sats 94 % on room air", "BP 150 on 90", "Heart rate 110",
+            "GCS 14", "Resp rate 24"),
+    "medicine": ("Panadol", "Endone", "Clexane", "Lasix", "Augmentin", "Tazocin", "Targin", "morphine",
+                 "insulin", "Coloxyl", "Movicol", "warfarin", "metoprolol", "Ventolin", "antibiotics"),
+    "dosage": ("1 g QID", "5 mg", "40 mg daily", "10 mg PRN", "4.5 g eight hourly", "2 puffs",
+               "20 units", "1 g", "12.5 mg BD", "950 mg"),
+    "med_status": ("charted", "due at 2", "withheld", "on hold", "ceased", "given at 6", "been given"),
+    "appt_status": ("booked", "scheduled", "waiting", "down"),
+    "description": ("a CT scan", "an echo", "a colonoscopy", "an X-ray", "an MRI", "a gastroscopy",
+                    "dialysis", "an ultrasound"),
+    "day": ("tomorrow", "Monday", "Tuesday", "today", "Friday", "the 14th"),
+    "time": ("10 am", "2 pm", "this afternoon", "9 o'clock", "11.30"),
+    "ward": ("ward 7B", "ICU", "CCU", "radiology", "the day unit"),
+    "alert": ("{His} potassium was 5.9", "Keep an eye on {his} sugars", "Watch {his} obs", "Hb dropped to 75",
+              "Query sepsis", "{He} 's at risk of aspiration", "{His} INR was 4.2"),
+    "goal": ("a review by the physio", "bloods in the morning", "a repeat ECG", "the drain removed",
+             "to be seen by the OT", "{his} cannula resited", "a social work referral"),
+    "discharge": ("going home tomorrow", "for discharge on Friday", "waiting for a rehab bed",
+                  "to be transferred to the ward", "going to a nursing home", "for transfer back to Westvale"),
+    "filler": ("That 's about it", "Nothing else to report", "Okay", "That 's all for {him}", "Any questions ?"),
+}
+_LEXICON = {  # token -> (lemma, POS)
+    "he": ("he", "PRP"), "she": ("she", "PRP"), "we": ("we", "PRP"), "it": ("it", "PRP"), "him": ("he", "PRP"),
+    "his": ("he", "PRP$"), "her": ("she", "PRP$"), "'s": ("be", "VBZ"), "is": ("be", "VBZ"), "was": ("be", "VBD"),
+    "has": ("have", "VBZ"), "had": ("have", "VBD"), "been": ("be", "VBN"), "got": ("get", "VBN"),
+    "a": ("a", "DT"), "an": ("a", "DT"), "the": ("the", "DT"), "this": ("this", "DT"), "no": ("no", "DT"),
+    "in": ("in", "IN"), "on": ("on", "IN"), "with": ("with", "IN"), "for": ("for", "IN"), "of": ("of", "IN"),
+    "at": ("at", "IN"), "by": ("by", "IN"), "under": ("under", "IN"), "to": ("to", "TO"), "and": ("and", "CC"),
+    "but": ("but", "CC"), "came": ("come", "VBD"), "needs": ("need", "VBZ"), "old": ("old", "JJ"),
+    "years": ("year", "NNS"), "year": ("year", "NN"), ",": (",", ","), ".": (".", "."), "?": ("?", "."),
+    "about": ("about", "IN"), "that": ("that", "DT"), "all": ("all", "DT"), "not": ("not", "RB"),
+    "dr": ("dr", "NNP"), "bed": ("bed", "NN"), "room": ("room", "NN"), "known": ("know", "VBN"),
+    "allergic": ("allergic", "JJ"), "history": ("history", "NN"), "admitted": ("admit", "VBN"),
+    "be": ("be", "VB"), "seen": ("see", "VBN"), "going": ("go", "VBG"), "have": ("have", "VBP"),
+}
+_CONCEPTS = {  # category prefix -> ontology concept written in one of the concept fields
+    "Medication": "Pharmacologic_Substance", "PatientIntroduction_AdmissionReason": "Disease_or_Syndrome",
+    "PatientIntroduction_ChronicCondition": "Disease_or_Syndrome", "MyShift_Contraption": "Medical_Device",
+    "Appointment/Procedure_Description": "Diagnostic_Procedure", "MyShift_OtherObservation": "Finding",
+}
+
+
+def _handover_sentences(rng: random.Random) -> list[list[tuple[str, str]]]:
+    """One handover: sentences of (token, gold category)."""
+    he, his, him = rng.choice((("He", "his", "him"), ("She", "her", "her")))
+    sentences = []
+
+    def say(*parts) -> None:
+        """A str part is outside (`NA`); `(text, category)` a category; `{his}` etc. are filled in."""
+        tokens = []
+        for part in parts:
+            text, category = (part, HANDOVER_OUTSIDE) if isinstance(part, str) else part
+            text = text.format(He=he, his=his, His=his.capitalize(), him=him)
+            tokens += [(token, category) for token in text.split()]
+        sentences.append(tokens)
+
+    def pick(key: str) -> str:
+        """A random phrase of kind `key`."""
+        return rng.choice(_HANDOVER[key])
+
+    pi, ms, ap, md, fu = ("PatientIntroduction_", "MyShift_", "Appointment/Procedure_", "Medication_", "Future_")
+    given, last, age = rng.choice(_GIVEN), rng.choice(_LAST), str(rng.randint(19, 98))
+    gender = rng.choice(("gentleman", "man", "male")) if he == "He" else rng.choice(("lady", "woman", "female"))
+    intro = rng.randrange(3)
+    if intro == 0:
+        say("Bed", (str(rng.randint(1, 32)), pi + "CurrentBed"), ",", (given, pi + "GivenNames/Initials"),
+            (last, pi + "Lastname"), ",", (age, pi + "Ageinyears"), "years old , came in with",
+            (pick("reason"), pi + "AdmissionReason/Diagnosis"), ", under Dr",
+            (rng.choice(_LAST), pi + "UnderDr_Lastname"), ".")
+    elif intro == 1:
+        say("In room", (str(rng.randint(1, 20)), pi + "CurrentRoom"), "we have",
+            (given, pi + "GivenNames/Initials"), (last, pi + "Lastname"), ",", (age, pi + "Ageinyears"),
+            "year old", (gender, pi + "Gender"), ", admitted with",
+            (pick("reason"), pi + "AdmissionReason/Diagnosis"), ", under Dr",
+            (rng.choice(_GIVEN), pi + "UnderDr_GivenNames/Initials"),
+            (rng.choice(_LAST), pi + "UnderDr_Lastname"), ".")
+    else:
+        say("This is", (last, pi + "Lastname"), "in bed", (str(rng.randint(1, 32)), pi + "CurrentBed"), ",",
+            (he, pi + "Gender"), "'s", (age, pi + "Ageinyears"), ",", (he.lower(), pi + "Gender"), "came in with",
+            (pick("reason"), pi + "AdmissionReason/Diagnosis"), ".")
+    blocks = [
+        lambda: say(("{He}", pi + "Gender"), "has a history of", (pick("history"), pi + "Disease/ProblemHistory"),
+                    "and", (pick("chronic"), pi + "ChronicCondition"), "."),
+        lambda: say("{He} 's allergic to", (pick("allergy"), pi + "Allergy"), "."),
+        lambda: say("{He} 's for", (pick("careplan"), pi + "CarePlan"), "."),
+        lambda: say("{He} 's been", (pick("status"), ms + "Status"), "overnight ."),
+        lambda: say(("Obs stable", ms + "Status"), "."),
+        lambda: say("{He} 's got", (pick("contraption"), ms + "Contraption"), "."),
+        lambda: say("{He} 's on", (pick("diet"), ms + "Input/Diet"), "."),
+        lambda: say((pick("output"), ms + "Output/Diuresis/BowelMovement"), "."),
+        lambda: say("The", (pick("wound"), ms + "Wounds/Skin"), "."),
+        lambda: say("{He}", (pick("adl"), ms + "ActivitiesOfDailyLiving"), "."),
+        lambda: say("{He} 's", (pick("risk"), ms + "RiskManagement"), "."),
+        lambda: say((pick("obs"), ms + "OtherObservation"), "."),
+        lambda: say("{He} 's on", (pick("medicine"), md + "Medicine"), (pick("dosage"), md + "Dosage"), "."),
+        lambda: say("The", (pick("medicine"), md + "Medicine"), "is", (pick("med_status"), md + "Status"), "."),
+        lambda: say("{He} 's", (pick("appt_status"), ap + "Status"), "for",
+                    (pick("description"), ap + "Description"),
+                    (pick("day"), ap + "Day"), "at", (pick("time"), ap + "Time"), "."),
+        lambda: say("{He} had", (pick("description"), ap + "Description"), "with Dr",
+                    (rng.choice(_GIVEN), ap + "ClinicianGivenNames/Initials"),
+                    (rng.choice(_LAST), ap + "ClinicianLastname"), (pick("day"), ap + "Day"), ", results",
+                    ("pending", ap + "Status"), "."),
+        lambda: say("{He} 's going to", (pick("ward"), ap + "Ward"), "for",
+                    (pick("description"), ap + "Description"),
+                    "in", (rng.choice(_CITIES), ap + "City"), "."),
+        lambda: say((pick("alert"), fu + "Alert/Warning/AbnormalResult"), "."),
+        lambda: say("Needs", (pick("goal"), fu + "Goal/TaskToBeCompleted/ExpectedOutcome"),
+                    rng.choice(("tomorrow morning", "today", "before lunch")), "."),
+        lambda: say("{He} 's", (pick("discharge"), fu + "Discharge/TransferPlan"), "."),
+        lambda: say(pick("filler"), "."),
+    ]
+    for block in rng.sample(blocks, rng.randint(7, 13)):
+        block()
+    return sentences
+
+
+def _features(token: str, category: str, first: bool, head: str) -> tuple[str, str, str, str, str]:
+    """(lemma, Stanford NER, POS, parse path, dependency) for a token, in the style of the real files."""
+    lemma, pos = _LEXICON.get(token.lower(), (None, None))
+    if pos is None:
+        if re.fullmatch(r"[\d.,]+", token):
+            lemma, pos = token, "CD"
+        elif not token.isalnum() and len(token) == 1:
+            lemma, pos = token, ":"
+        elif token[0].isupper() and not first:
+            lemma, pos = token.lower(), "NNP"
+        elif token.endswith("ing"):
+            lemma, pos = token.lower()[:-3], "VBG"
+        elif token.endswith("ed"):
+            lemma, pos = token.lower()[:-2], "VBN"
+        elif token.endswith("ly"):
+            lemma, pos = token.lower(), "RB"
+        elif token.endswith("s") and not token.endswith("ss") and len(token) > 3:
+            lemma, pos = token.lower()[:-1], "NNS"
+        else:
+            lemma, pos = token.lower(), "NN"
+    if category.endswith(("GivenNames/Initials", "Lastname")):
+        ner = "PERSON"
+    elif category.endswith("_Day"):
+        ner = "DATE"
+    elif category.endswith("_Time"):
+        ner = "TIME"
+    elif category.endswith("_City"):
+        ner = "LOCATION"
+    elif pos == "CD":
+        ner = "NUMBER"
+    else:
+        ner = "O"
+    phrase = {"PRP": "NP", "PRP$": "NP", "DT": "NP", "CD": "NP", "IN": "PP", "TO": "PP", "JJ": "ADJP",
+              "RB": "ADVP"}.get(pos, "VP" if pos.startswith("VB") else "NP" if pos[0].isalpha() else "S")
+    path = f"ROOT-S-{'S-' if first else ''}{phrase}-{pos}"
+    dependency = "NONE" if pos[0].isalpha() else "punct"
+    return lemma, ner, pos, path, dependency if head != token else "root"
+
+
+def _noisy(rng: random.Random, gold: str, categories: list[str]) -> str:
+    """The organisers' CRF prediction: right about 70% of the time."""
+    if gold == HANDOVER_OUTSIDE:
+        return gold if rng.random() < 0.85 else rng.choice(categories)
+    roll = rng.random()
+    return gold if roll < 0.55 else HANDOVER_OUTSIDE if roll < 0.85 else rng.choice(categories)
+
+
+def handover_document(seed: int, split: str, index: int) -> str:
+    """The text of one synthetic handover file (19 tab-separated fields a token line)."""
+    rng = random.Random(f"{seed}-handover-{split}-{index}")
+    sentences = _handover_sentences(rng)
+    categories = sorted({cat for sentence in sentences for _, cat in sentence} - {HANDOVER_OUTSIDE})
+    total = sum(len(s) for s in sentences)
+    position = 0
+    blocks = []
+    for sentence in sentences:
+        head = next((tok for tok, _ in sentence if _LEXICON.get(tok.lower(), ("", ""))[1].startswith("VB")),
+                    sentence[0][0])
+        lines = []
+        for i, (token, gold) in enumerate(sentence):
+            position += 1
+            lemma, ner, pos, path, dependency = _features(token, gold, i == 0, head)
+            concepts = ["NONE"] * 7
+            for prefix, concept in _CONCEPTS.items():
+                if gold.startswith(prefix):
+                    concepts[rng.randrange(7)] = concept
+            fields = [token, lemma, ner, pos, path, dependency, head, f"{position / total:.2f}", *concepts,
+                      f"{(i + 1) / len(sentence):.1f}", "1.0" if pos == "CD" else "0.0",
+                      gold, _noisy(rng, gold, categories)]
+            assert len(fields) == HANDOVER_FIELDS
+            lines.append("\t".join(fields) + "\n")
+        blocks.append("".join(lines))
+    return "\n".join(blocks) + ("\n" if index % 2 == 0 else "")
+
+
+# --------------------------------------------------------------------------------------
+# Writing the corpus
+# --------------------------------------------------------------------------------------
+
+
+def _clear(directory: Path, pattern: str) -> None:
+    """Remove previously generated files matching `pattern` in `directory`, then make sure it exists."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.glob(pattern):
+        path.unlink()
+
+
+def _write(path: Path, text: str) -> None:
+    """Write `text` as UTF-8 without newline translation."""
+    with path.open("w", encoding="utf8", newline="") as handle:
+        handle.write(text)
+
+
+def write_sample(out_dir: str | Path, seed: int = 0) -> dict[str, Counter]:
+    """Write the synthetic corpora and README.md under `out_dir`; return the counts written."""
+    out = Path(out_dir)
+    counts: dict[str, Counter] = {"files": Counter(), "entities": Counter(), "relations": Counter(),
+                                  "categories": Counter(), "other": Counter()}
+    for split, number in N2C2_SPLITS.items():
+        directory = out / "n2c2" / split
+        _clear(directory, "sample_*.*")
+        for index in range(1, number + 1):
+            text, ann = n2c2_note(seed, split, index)
+            _write(directory / f"sample_{index:04d}.txt", text)
+            _write(directory / f"sample_{index:04d}.ann", ann)
+            counts["files"][f"n2c2/{split}"] += 1
+            counts["other"][f"words n2c2/{split}"] += len(text.split())
+            counts["other"]["longest note words"] = max(counts["other"]["longest note words"], len(text.split()))
+            for line in ann.splitlines():
+                kind, rest = line.split("\t")[:2]
+                label = rest.split(" ")[0]
+                key = "entities" if kind.startswith("T") else "relations"
+                counts[key][f"{label} {split}"] += 1
+                if kind.startswith("T") and ";" in rest:
+                    counts["other"]["discontinuous entities"] += 1
+    for split, number in HANDOVER_SPLITS.items():
+        directory = out / "handover" / split
+        _clear(directory, "output*.txt")
+        for index in range(HANDOVER_FIRST_NUMBER[split], HANDOVER_FIRST_NUMBER[split] + number):
+            text = handover_document(seed, split, index)
+            _write(directory / f"output{index}.txt", text)
+            counts["files"][f"handover/{split}"] += 1
+            for line in text.splitlines():
+                if line:
+                    fields = line.split("\t")
+                    counts["categories"][fields[-2]] += 1
+                    counts["other"][f"tokens handover/{split}"] += 1
+                    counts["other"]["baseline tokens right"] += fields[-1] == fields[-2]
+    _write(out / "README.md", _readme(seed, counts))
+    return counts
+
+
+def _readme(seed: int, counts: dict[str, Counter]) -> str:
+    """README.md of the sample: synthetic, how it was written, counts and conventions."""
+    files, other = counts["files"], counts["other"]
+    entity_rows = "\n".join(
+        f"| {label} | {counts['entities'][label + ' train']} | {counts['entities'][label + ' test']} |"
+        for label in N2C2_ENTITY_LABELS)
+    relation_rows = "\n".join(
+        f"| {rel} | {counts['relations'][rel + ' train']} | {counts['relations'][rel + ' test']} |"
+        for rel in N2C2_RELATION_TYPES)
+    category_rows = "\n".join(f"| `{cat}` | {counts['categories'][cat]} |"
+                              for cat in (HANDOVER_OUTSIDE, *HANDOVER_TRAINING_CATEGORIES)
+                              if counts["categories"][cat])
+    tokens = sum(other[f"tokens handover/{s}"] for s in HANDOVER_SPLITS)
+    return f"""# Synthetic sample corpus
+
+**Everything here is synthetic.** No document describes a real patient: every name, date, number,
+drug history and handover was invented by `scripts/make_sample.py` (library code:
+`clinical_ie/sample.py`), which is deterministic. Regenerate with
+
+    python scripts/make_sample.py assets/sample --seed {seed}
+
+(`tests/test_sample.py` checks that this reproduces these files byte for byte). The files use the
+exact formats of the real corpora (see `docs/data-model.md`), so the converters, training and metrics
+can run end to end without the licensed data. The numbers mean nothing clinically.
+
+## n2c2 2018 Track 2 layout (`n2c2/`)
+
+Brat standoff, `sample_NNNN.txt` + `sample_NNNN.ann`, in the style of MIMIC-III discharge summaries
+(MIMIC-style `[**...**]` placeholders hold invented dates and numbers). The first line of every
+note says it is synthetic.
+
+| split | notes | words |
+| --- | --- | --- |
+| train | {files['n2c2/train']} | {other['words n2c2/train']} |
+| test | {files['n2c2/test']} | {other['words n2c2/test']} |
+
+Longest note: {other['longest note words']} words (`train/sample_{LONG_NOTE[1]:04d}`).
+`train/sample_{CRLF_NOTE[1]:04d}` uses CRLF line endings: offsets count the `\\r` characters
+(read the `.txt` with `newline=""`). Discontinuous entities: {other['discontinuous entities']}.
+
+| entity | train | test |
+| --- | --- | --- |
+{entity_rows}
+
+| relation | train | test |
+| --- | --- | --- |
+{relation_rows}
+
+Annotation conventions:
+
+- `T3<TAB>Drug 120 129<TAB>metformin`: character offsets into the `.txt`; the text field is the
+  slice. `R2<TAB>Strength-Drug Arg1:T5 Arg2:T3`: Arg1 the attribute, Arg2 the Drug.
+- An entity that crosses a line break is discontinuous, one fragment a line
+  (`Frequency 40 54;55 59<TAB>BID (2 times a day)`): the text field joins the fragments with one
+  space. Coordination gives the other discontinuous kind: in "insulin glargine and lispro" the
+  second Drug is `insulin` + `lispro`.
+- Strength includes its unit and stays whole when written without a space (`5mg`, `81mg`,
+  `90 mcg/Actuation`, `5-10 mg`).
+- Duration is the length only, without `x` / `for`: `x7days` -> `7days`, `x 5 days` -> `5 days`,
+  `for 2 weeks` -> `2 weeks`, `x10d` -> `10d`. This puts an entity boundary inside the
+  whitespace token `x7days`.
+- Frequency includes `prn` / `as needed` when it follows the frequency (`q4-6h prn`) and the MIMIC
+  gloss (`Q6H (every 6 hours)`); a per-day rate keeps its slash: `2-3 tabs/day` -> Dosage `2-3`,
+  Form `tabs`, Frequency `/day` (boundaries inside the token `tabs/day`).
+- Form: `tab(s)`, `Tablet`, `Capsule, Delayed Release (E.C.)`, `Puff`...; both forms of a MIMIC
+  sig line are annotated (`325 mg Tablet Sig: Two (2) Tablet`).
+- Dosage is the amount taken: `Two (2)`, `1-2`, `10 units`.
+- Reason and ADE are annotated only when linked to a drug. The same words can be both: in
+  "presented with hyperkalemia in the setting of lisinopril use and was treated with kayexalate"
+  `hyperkalemia` is an ADE (-> lisinopril) and a Reason (-> kayexalate), two entities on one span.
+- "Insulin Pen": Drug covers `Insulin Pen`, Form covers `Pen` inside it.
+- Reason-Drug relations may cross a sentence or line boundary ("was found to have DVT. Heparin was
+  started.").
+- Conditions in past medical history, chief complaint and diagnosis are not annotated.
+
+## Nursing handover layout (`handover/`)
+
+One token a line, {HANDOVER_FIELDS} tab-separated fields as in the real Set 1 files: token, lemma, Stanford
+NER tag, POS tag, parse path, dependency, governor, relative position, seven ontology-concept fields
+(mostly `NONE`), position in sentence, is-number, **gold category (second-to-last)**, organisers'
+CRF prediction (last). A blank line separates sentences; files with an even number end with a blank
+line, odd ones do not. Categories carry no B-/I- prefix: consecutive tokens with the same category
+form one entity; `NA` is outside. The prediction column is a noisy copy of the gold one
+({other['baseline tokens right'] / tokens:.0%} of tokens right).
+
+| split | files | tokens |
+| --- | --- | --- |
+| train | {files['handover/train']} | {other['tokens handover/train']} |
+| validation | {files['handover/validation']} | {other['tokens handover/validation']} |
+| test | {files['handover/test']} | {other['tokens handover/test']} |
+
+Gold tokens by category (all splits), {len(counts['categories'])} categories including `NA`:
+
+| category | tokens |
+| --- | --- |
+{category_rows}
+"""

@@ -1,0 +1,169 @@
+"""The clinical_crf_ner component in a pipeline: training, span groups, serialization."""
+
+import random
+
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from spacy.util import load_model_from_config
+from thinc.api import Adam, Config
+
+import clinical_ie.components  # noqa: F401  (registers the factory)
+
+TRANSFORMER_CONFIG = """
+[nlp]
+lang = "en"
+pipeline = ["transformer", "ner"]
+
+[components]
+
+[components.transformer]
+factory = "transformer"
+max_batch_items = 4096
+
+[components.transformer.model]
+@architectures = "spacy-transformers.TransformerModel.v3"
+name = "{tiny_bert}"
+mixed_precision = false
+
+[components.transformer.model.get_spans]
+@span_getters = "spacy-transformers.strided_spans.v1"
+window = 64
+stride = 48
+
+[components.transformer.model.tokenizer_config]
+use_fast = true
+
+[components.ner]
+factory = "clinical_crf_ner"
+max_span_length = {{"Strength": 3}}
+
+[components.ner.model]
+@architectures = "clinical_ie.CRFTagger.v1"
+hidden_width = 32
+
+[components.ner.model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "transformer"
+
+[components.ner.model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+
+TOK2VEC_CONFIG = """
+[nlp]
+lang = "en"
+pipeline = ["ner"]
+
+[components]
+
+[components.ner]
+factory = "clinical_crf_ner"
+spans_key = "{spans_key}"
+
+[components.ner.model]
+@architectures = "clinical_ie.CRFTagger.v1"
+
+[components.ner.model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v2"
+pretrained_vectors = null
+width = 64
+depth = 2
+embed_size = 1000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+
+DRUGS = "aspirin metformin lisinopril heparin insulin warfarin vancomycin furosemide".split()
+FILLER = "the patient was stable on the ward with no pain and good diet overnight".split()
+
+
+def medication_examples(nlp: Language, n_docs: int, seed: int):
+    """Docs like "... take 5 mg of aspirin daily ..." with Drug and Strength entities."""
+    rng = random.Random(seed)
+    examples = []
+    for _ in range(n_docs):
+        words, ents = [], []
+        for _ in range(rng.randint(1, 3)):
+            words += rng.sample(FILLER, rng.randint(2, 6))
+            dose = str(rng.choice([5, 10, 20, 40, 250]))
+            start = len(words)
+            words += ["take", dose, "mg", "of", rng.choice(DRUGS), "daily"]
+            ents += [("Strength", start + 1, start + 3), ("Drug", start + 4, start + 5)]
+        reference = Doc(nlp.vocab, words=words)
+        reference.ents = [Span(reference, s, e, label) for label, s, e in ents]
+        examples.append(Example(nlp.make_doc(reference.text), reference))
+    return examples
+
+
+def train(nlp: Language, examples, n_updates: int):
+    """``n_updates`` steps of 4 examples each, after ``nlp.initialize``."""
+    optimizer = Adam(0.001)
+    for step in range(n_updates):
+        batch = examples[(step * 4) % len(examples) :][:4]
+        nlp.update(batch, sgd=optimizer)
+
+
+@pytest.fixture(scope="module")
+def trained_transformer_nlp(tiny_bert):
+    nlp = load_model_from_config(Config().from_str(TRANSFORMER_CONFIG.format(tiny_bert=tiny_bert)), auto_fill=True)
+    train_examples = medication_examples(nlp, 16, seed=0)
+    dev_examples = medication_examples(nlp, 8, seed=1)
+    nlp.initialize(lambda: train_examples)
+    untrained_f = nlp.evaluate(dev_examples)["ents_f"]
+    train(nlp, train_examples, n_updates=30)
+    return nlp, untrained_f, dev_examples
+
+
+def test_training_through_transformer_listener_learns(trained_transformer_nlp):
+    nlp, untrained_f, dev_examples = trained_transformer_nlp
+    scores = nlp.evaluate(dev_examples)
+    assert untrained_f < 0.3
+    assert scores["ents_f"] > 0.8
+    assert set(scores["ents_per_type"]) == {"Drug", "Strength"}
+    doc = nlp("take 20 mg of heparin daily")
+    assert [(e.text, e.label_) for e in doc.ents] == [("20 mg", "Strength"), ("heparin", "Drug")]
+    assert all(0.5 < e._.confidence <= 1.0 for e in doc.ents)
+
+
+def predictions(nlp: Language, texts):
+    return [[(e.start, e.end, e.label_, e._.confidence) for e in doc.ents] for doc in nlp.pipe(texts)]
+
+
+def test_save_and_load_give_identical_predictions(trained_transformer_nlp, tmp_path):
+    nlp, _, dev_examples = trained_transformer_nlp
+    texts = [eg.reference.text for eg in dev_examples]
+    expected = predictions(nlp, texts)
+    assert any(expected)
+    nlp.to_disk(tmp_path / "pipeline")
+    assert predictions(spacy.load(tmp_path / "pipeline"), texts) == expected
+    from_bytes = load_model_from_config(nlp.config, auto_fill=True).from_bytes(nlp.to_bytes())
+    assert from_bytes.get_pipe("ner").labels == ("Drug", "Strength")
+    assert from_bytes.get_pipe("ner").cfg["max_span_length"] == {"Strength": 3}
+    assert predictions(from_bytes, texts) == expected
+
+
+def test_tok2vec_head_with_spans_key_writes_span_group_and_scores():
+    nlp = load_model_from_config(Config().from_str(TOK2VEC_CONFIG.format(spans_key="meds")), auto_fill=True)
+    examples = medication_examples(nlp, 16, seed=2)
+    for eg in examples:
+        ref = eg.reference
+        # Overlapping gold: "<dose> mg of <drug>" as a Dose covers Strength and Drug; longer wins.
+        ref.spans["meds"] = list(ref.ents) + [Span(ref, e.start, e.end + 2, "Dose") for e in ref.ents if e.label_ == "Strength"]
+        ref.ents = []
+    ner = nlp.get_pipe("ner")
+    nlp.initialize(lambda: examples)
+    train(nlp, examples, n_updates=40)
+    assert ner.labels == ("Dose", "Drug", "Strength")
+    doc = nlp("the patient was stable take 10 mg of warfarin daily")
+    assert not doc.ents
+    assert [(s.text, s.label_) for s in doc.spans["meds"]] == [("10 mg of warfarin", "Dose")]
+    assert doc.spans["meds"][0]._.confidence > 0.5
+    scores = nlp.evaluate(examples)
+    assert {"spans_meds_p", "spans_meds_r", "spans_meds_f", "spans_meds_per_type"} <= set(scores)
+    # Each medication has three overlapping gold spans; the head can predict only one of them.
+    assert scores["spans_meds_p"] > 0.8 and scores["spans_meds_r"] == pytest.approx(scores["spans_meds_p"] / 3)
