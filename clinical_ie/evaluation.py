@@ -17,7 +17,6 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from spacy.vocab import Vocab
 
-from .extensions import register_extensions
 from .io.brat import write_brat_document
 from .labels import HANDOVER_TRAINING_CATEGORIES
 from .metrics import (
@@ -42,7 +41,6 @@ DATASETS = ("n2c2", "handover")
 
 def read_docs(path: Union[str, Path], vocab: Vocab) -> List[Doc]:
     """The documents of a DocBin written with ``store_user_data=True``."""
-    register_extensions()
     return list(DocBin(store_user_data=True).from_disk(path).get_docs(vocab))
 
 
@@ -52,7 +50,6 @@ def predict_docs(nlp: Language, gold_docs: Sequence[Doc], batch_size: int = 8) -
     Keeping the gold tokenization aligns tokens one to one, as the token-level scores
     require; no gold annotation is copied.
     """
-    register_extensions()
     inputs = []
     for gold in gold_docs:
         doc = Doc(nlp.vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])
@@ -70,9 +67,9 @@ def score_documents(
 ) -> Dict[str, object]:
     """Every score of ``predicted_docs`` against ``gold_docs`` (same order, same tokens).
 
-    Always: ``entities`` (:func:`~clinical_ie.metrics.score_spans`, gold = every gold
+    Always: ``spans`` (:func:`~clinical_ie.metrics.score_spans`, gold = every gold
     entity, predictions = ``doc.ents`` or ``doc.spans[predicted_spans_key]``),
-    ``entity_confusion``, ``bio_tokens`` and ``spacy`` (what ``spacy evaluate`` reports:
+    ``span_confusion``, ``bio_tokens`` and ``spacy`` (what ``spacy evaluate`` reports:
     ``ents_p/r/f`` and ``ents_per_type`` from ``doc.ents``). ``handover`` when the gold
     docs have ``token_categories`` (macro over ``handover_categories``); ``relations``
     when they have relations (predictions: ``predicted_relations`` per document, else
@@ -89,14 +86,14 @@ def score_documents(
     scores: Dict[str, object] = {
         "n_documents": len(gold_docs),
         "n_tokens": sum(len(doc) for doc in gold_docs),
-        "entities": score_spans(gold_entities, predicted_entities),
-        "entity_confusion": overlap_confusion(gold_entities, predicted_entities),
+        "spans": score_spans(gold_entities, predicted_entities),
+        "span_confusion": overlap_confusion(gold_entities, predicted_entities),
         "bio_tokens": bio_classification_report(
             [bio_tags(doc) for doc in gold_docs], [bio_tags(doc) for doc in predicted_docs]
         ),
         "spacy": get_ner_prf(examples),
     }
-    if any(doc._.token_categories for doc in gold_docs):
+    if any(doc._.token_categories is not None for doc in gold_docs):
         scores["handover"] = score_handover(
             [doc._.token_categories or [] for doc in gold_docs],
             [predicted_token_categories(doc) for doc in predicted_docs],

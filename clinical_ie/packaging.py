@@ -81,7 +81,6 @@ def build_meta(
     training_data: str,
 ) -> dict:
     """The package's ``meta.json``: provenance, labels, metrics, license and use notes."""
-    import spacy_transformers
     import transformers
 
     meta = dict(nlp.meta)
@@ -106,7 +105,7 @@ def build_meta(
             "spacy_version": spacy.util.get_minor_version_range(spacy.__version__),
             "requirements": [
                 f"clinical-ie{spacy.util.get_minor_version_range(clinical_ie.__version__)}",
-                f"spacy-transformers{spacy.util.get_minor_version_range(spacy_transformers.__version__)}",
+                f"spacy-transformers{spacy.util.get_minor_version_range(spacy.util.get_package_version('spacy-transformers'))}",
                 f"transformers=={transformers.__version__}",
             ],
         }

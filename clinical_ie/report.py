@@ -22,10 +22,10 @@ PLOT_SUFFIXES = {
 def write_report(scores: Dict[str, object], output_dir: Path, dataset: str) -> Path:
     """Write ``<dataset>.md`` and its plots ``<dataset>_<plot>.png`` into ``output_dir``."""
     output_dir = Path(output_dir)
-    entities = scores["entities"]
+    entities = scores["spans"]
     plot_entity_f1(entities, output_dir / f"{dataset}_f1.png")
     plot_precision_recall(entities, output_dir / f"{dataset}_precision_recall.png")
-    plot_confusion(scores["entity_confusion"], output_dir / f"{dataset}_confusion.png")
+    plot_confusion(scores["span_confusion"], output_dir / f"{dataset}_confusion.png")
     path = output_dir / f"{dataset}.md"
     path.write_text(markdown_report(scores, dataset), encoding="utf8")
     return path
@@ -33,7 +33,7 @@ def write_report(scores: Dict[str, object], output_dir: Path, dataset: str) -> P
 
 def markdown_report(scores: Dict[str, object], dataset: str) -> str:
     """The report as Markdown: summary, per-label, token, handover, relation and confusion tables."""
-    entities = scores["entities"]
+    entities = scores["spans"]
     spacy_scores = scores["spacy"]
     lines = [
         f"# Evaluation: {dataset}",
@@ -78,7 +78,7 @@ def markdown_report(scores: Dict[str, object], dataset: str) -> str:
         lines += _handover_section(scores["handover"])
     if "relations" in scores:
         lines += _relations_section(scores["relations"])
-    lines += _confusion_section(scores["entity_confusion"])
+    lines += _confusion_section(scores["span_confusion"])
     return "\n".join(lines)
 
 
@@ -164,7 +164,8 @@ def confusion_axes(confusion: Dict[str, Dict[str, int]]) -> Tuple[List[str], Lis
 def plot_entity_f1(entities: Dict[str, object], path: Path) -> None:
     """Horizontal bars of per-label F1, strict beside lenient."""
     labels = entities["labels"]
-    figure, axes = _figure(width=7, height=1.5 + 0.35 * len(labels))
+    longest = max((len(label) for label in labels), default=0)
+    figure, axes = _figure(width=4 + 0.08 * longest, height=1.5 + 0.35 * len(labels))
     positions = range(len(labels))
     for offset, mode in ((-0.2, "strict"), (0.2, "lenient")):
         axes.barh(

@@ -36,7 +36,7 @@ def main(argv=None) -> None:
         train_path=args.train,
         batch_size=args.batch_size,
     )
-    entities = scores["entities"]
+    entities = scores["spans"]
     print(
         f"{args.dataset}: lenient micro F1 {entities['lenient']['micro']['f1']:.4f},"
         f" strict micro F1 {entities['strict']['micro']['f1']:.4f}"

@@ -76,7 +76,7 @@ def ruler_model(tmp_path) -> Path:
 def test_evaluate_writes_hand_computed_scores_report_and_brat(tmp_path, gold_path, ruler_model):
     scores = evaluate(ruler_model, gold_path, "n2c2", tmp_path / "metrics", brat_dir=tmp_path / "predicted")
 
-    entities = scores["entities"]
+    entities = scores["spans"]
     strict, lenient = entities["strict"]["micro"], entities["lenient"]["micro"]
     assert (strict["tp"], strict["fp"], strict["fn"]) == (2, 3, 6)
     assert (lenient["tp"], lenient["fp"], lenient["fn"]) == (4, 1, 4)
@@ -87,11 +87,11 @@ def test_evaluate_writes_hand_computed_scores_report_and_brat(tmp_path, gold_pat
     assert scores["relations"]["strict"]["micro"]["fn"] == 6
     assert scores["relations"]["lenient"]["micro"]["tp"] == 0
     assert "handover" not in scores
-    assert scores["entity_confusion"]["Drug"] == {"Drug": 1, "Reason": 1}
+    assert scores["span_confusion"]["Drug"] == {"Drug": 1, "Reason": 1}
 
     metrics_dir = tmp_path / "metrics"
     written = json.loads((metrics_dir / "n2c2.json").read_text(encoding="utf8"))
-    assert written["entities"] == json.loads(json.dumps(entities))
+    assert written["spans"] == json.loads(json.dumps(entities))
     json_text = json.dumps(written).lower()
     assert not [word for word in NOTE_WORDS if word in json_text]
     report = (metrics_dir / "n2c2.md").read_text(encoding="utf8")

@@ -133,29 +133,50 @@ def length_mask(lengths: torch.Tensor, max_length: int) -> torch.Tensor:
     return torch.arange(max_length, device=lengths.device) < lengths.unsqueeze(1)
 
 
+def _exp_transitions(scores: LatticeScores) -> Tuple[torch.Tensor, torch.Tensor]:
+    """exp(transitions - shift) with forbidden transitions 0, and the (detached) shift."""
+    shift = scores.transitions.max().detach()
+    return torch.exp(scores.transitions - shift), shift
+
+
+def _log_matmul(log_rows: torch.Tensor, exp_matrix: torch.Tensor) -> torch.Tensor:
+    """log(exp(log_rows) @ exp_matrix) for (B, S) rows with a finite entry each.
+
+    Rows are scaled by their max first; a sum that underflows is clamped to the smallest
+    positive float (a mass under exp(-87) of the row's in float32, exp(-708) in float64), which
+    keeps gradients finite. A (B, S) x (S, S) matmul per step is much cheaper on CPU than
+    logsumexp over a (B, S, S) tensor.
+    """
+    shift = log_rows.amax(dim=1, keepdim=True).detach()
+    summed = torch.mm(torch.exp(log_rows - shift), exp_matrix)
+    return summed.clamp_min(torch.finfo(summed.dtype).tiny).log() + shift
+
+
 def forward_scores(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
     """Forward algorithm: (B, T, S) log-sum of all path prefixes ending in each state.
 
     Past a document's end the last real column is carried forward.
     """
+    exp_transitions, shift = _exp_transitions(scores)
     alpha = scores.start + scores.emissions[:, 0]
     alphas = [alpha]
     for t in range(1, scores.emissions.shape[1]):
-        extended = torch.logsumexp(alpha.unsqueeze(2) + scores.transitions, dim=1)
-        alpha = torch.where(mask[:, t, None], extended + scores.emissions[:, t], alpha)
+        extended = _log_matmul(alpha, exp_transitions) + (shift + scores.emissions[:, t])
+        alpha = torch.where(mask[:, t, None], extended, alpha)
         alphas.append(alpha)
     return torch.stack(alphas, dim=1)
 
 
 def backward_scores(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
     """Backward algorithm: (B, T, S) log-sum of all path suffixes after each state, end score included."""
+    exp_transitions, shift = _exp_transitions(scores)
+    exp_transitions = exp_transitions.t()
     n_steps = scores.emissions.shape[1]
     end = scores.end.expand(scores.emissions.shape[0], -1)
     beta = end
     betas = [beta] * n_steps
     for t in range(n_steps - 2, -1, -1):
-        following = (scores.emissions[:, t + 1] + beta).unsqueeze(1)
-        extended = torch.logsumexp(scores.transitions + following, dim=2)
+        extended = _log_matmul(scores.emissions[:, t + 1] + beta, exp_transitions) + shift
         beta = torch.where(mask[:, t + 1, None], extended, end)
         betas[t] = beta
     return torch.stack(betas, dim=1)

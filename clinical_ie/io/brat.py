@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span
 
 from ..extensions import ENTITIES_SPANS_KEY
 from .report import ConversionReport, Issue, read_note_file
-from .tokenizer import clinical_english, set_line_sentence_starts
+from .tokenizer import set_line_sentence_starts, shared_clinical_english
 
 logger = logging.getLogger(__name__)
 
@@ -258,7 +258,7 @@ def read_brat_document(
     file = ann_path.name
     entities, relations = parse_ann(ann_text, file, report)
     shift = _bom_offset_shift(text, entities, file, report) if txt_had_bom else 0
-    doc = (nlp or clinical_english()).make_doc(text)
+    doc = (nlp or shared_clinical_english()).make_doc(text)
     spans, brat_entities, read_ids = [], [], set()
     for entity in entities:
         report.entity_read(entity.label)
@@ -326,7 +326,6 @@ def read_brat_folder(
     nlp: Optional[Language] = None,
 ) -> Iterator[Doc]:
     """Read every ``NAME.txt`` + ``NAME.ann`` pair of ``folder`` (sorted by name)."""
-    nlp = nlp or clinical_english()
     for txt_path, ann_path in brat_pairs(folder, report):
         doc = read_brat_document(txt_path, ann_path, report, nlp=nlp, labels=labels)
         if doc is not None:

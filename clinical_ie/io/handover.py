@@ -25,7 +25,7 @@ from spacy.vocab import Vocab
 from ..extensions import ENTITIES_SPANS_KEY
 from ..labels import HANDOVER_OUTSIDE
 from .report import ConversionReport, read_note_file
-from .tokenizer import clinical_english
+from .tokenizer import shared_clinical_english
 
 SENTENCE_SEPARATOR = "\n"
 
@@ -116,7 +116,7 @@ def read_handover_document(
     if not sentences:
         report.problem(path.name, 0, "empty_file", "no token lines")
         return None
-    doc = handover_doc(vocab or clinical_english().vocab, path.stem, sentences)
+    doc = handover_doc(vocab or shared_clinical_english().vocab, path.stem, sentences)
     report.documents += 1
     report.tokens += len(doc)
     report.handover_tokens += sum(len(sentence) for sentence in sentences)
@@ -132,8 +132,7 @@ def read_handover_folder(
     folder: Path, report: ConversionReport, pattern: str = "*.txt"
 ) -> Iterator[Doc]:
     """Read every handover file of ``folder`` matching ``pattern`` (sorted by name)."""
-    vocab = clinical_english().vocab
     for path in sorted(Path(folder).glob(pattern)):
-        doc = read_handover_document(path, report, vocab=vocab)
+        doc = read_handover_document(path, report)
         if doc is not None:
             yield doc

@@ -12,6 +12,7 @@ from spacy.vocab import Vocab
 
 from ..extensions import ENTITIES_SPANS_KEY
 from .report import ConversionReport
+from .tokenizer import shared_clinical_english
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +43,7 @@ def write_docbin(
 
 def read_docbin(path: Path, vocab: Optional[Vocab] = None) -> List[Doc]:
     """Load every Doc of a DocBin file (import :mod:`clinical_ie` to read ``doc._``)."""
-    from .tokenizer import clinical_english
-
-    return list(DocBin().from_disk(path).get_docs(vocab or clinical_english().vocab))
+    return list(DocBin().from_disk(path).get_docs(vocab or shared_clinical_english().vocab))
 
 
 def split_dev(docs: List[Doc], fraction: float = 0.1, seed: int = 0) -> Tuple[List[Doc], List[Doc]]:

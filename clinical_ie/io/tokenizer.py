@@ -18,6 +18,7 @@ whose patterns serialize with the pipeline (``nlp.to_disk`` / ``from_disk``).
 """
 
 import re
+from functools import lru_cache
 from typing import Callable, Iterable
 
 import numpy
@@ -91,6 +92,12 @@ def clinical_english() -> Language:
     return spacy.blank(
         "en", config={"nlp": {"tokenizer": {"@tokenizers": "clinical_ie.ClinicalTokenizer.v1"}}}
     )
+
+
+@lru_cache(maxsize=1)
+def shared_clinical_english() -> Language:
+    """One :func:`clinical_english` shared by the readers (add no pipes to it)."""
+    return clinical_english()
 
 
 def set_line_sentence_starts(doc: Doc, keep_together: Iterable[Span] = ()) -> None:

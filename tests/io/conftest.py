@@ -1,6 +1,4 @@
-"""Helpers for hand-made brat and handover files."""
-
-from pathlib import Path
+"""Fixtures of the io tests."""
 
 import pytest
 
@@ -8,19 +6,7 @@ import clinical_ie  # noqa: F401  (registers the Doc extensions)
 from clinical_ie.io.report import ConversionReport
 
 
-def write_bytes(path: Path, data) -> Path:
-    """Write ``data`` (str as UTF-8, or bytes) exactly, creating the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode("utf8") if isinstance(data, str) else data)
-    return path
-
-
-def ann_line(entity_id: str, label: str, text: str, *fragments) -> str:
-    """A ``T`` line whose text field is the fragments of ``text`` joined by a space."""
-    offsets = ";".join(f"{start} {end}" for start, end in fragments)
-    return f"{entity_id}\t{label} {offsets}\t{' '.join(text[s:e] for s, e in fragments)}"
-
-
 @pytest.fixture
 def report() -> ConversionReport:
+    """A lenient brat report."""
     return ConversionReport("brat")

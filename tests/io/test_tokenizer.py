@@ -75,7 +75,7 @@ def test_tokenizer_is_registered_and_serializes(tmp_path, nlp):
 
 
 def _sentences(doc):
-    return [sentence.text for sentence in doc.sents]
+    return [sentence.text_with_ws for sentence in doc.sents]
 
 
 def test_sentences_follow_lines_and_final_punctuation(nlp):

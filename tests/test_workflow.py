@@ -1,0 +1,88 @@
+"""The whole `spacy project run all` workflow on the sample corpus with a tiny random BERT."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import spacy
+
+from conftest import REPO_ROOT
+
+PROJECT_FILES = ("project.yml", "configs", "scripts", "assets/sample")
+
+
+def copy_project(destination: Path) -> Path:
+    """The project's own files (no outputs) in a fresh folder."""
+    for name in PROJECT_FILES:
+        source = REPO_ROOT / name
+        target = destination / name
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    return destination
+
+
+def run_spacy_project(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "WANDB_MODE": "offline"}
+    return subprocess.run(
+        [sys.executable, "-m", "spacy", "project", "run", *args, str(project)],
+        capture_output=True, text=True, env=env, cwd=project,
+    )
+
+
+@pytest.fixture(scope="module")
+def workflow_run(tiny_bert, tmp_path_factory):
+    project = copy_project(tmp_path_factory.mktemp("project"))
+    result = run_spacy_project(
+        project, "all", f"--vars.transformer={tiny_bert}", "--vars.max_epochs=1", "--vars.max_steps=12",
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return project, result
+
+
+def test_all_prints_what_it_uses(workflow_run):
+    _, result = workflow_run
+    assert "Transformer:" in result.stdout
+    assert "Device: CPU" in result.stdout
+    assert "Data n2c2: synthetic sample corpus" in result.stdout
+
+
+def test_all_leaves_every_output(workflow_run):
+    project, _ = workflow_run
+    for path in (
+        "corpus/n2c2/train.spacy", "corpus/n2c2/dev.spacy", "corpus/n2c2/test.spacy",
+        "corpus/handover/train.spacy", "corpus/handover/dev.spacy", "corpus/handover/test.spacy",
+        "training/n2c2/model-best", "training/n2c2/model-last",
+        "metrics/n2c2.json", "metrics/n2c2.md",
+        "packages/en_clinical_ie-0.1.0-py3-none-any.whl", "packages/en_clinical_ie-0.1.0.tar.gz",
+    ):
+        assert (project / path).exists(), path
+    assert list((project / "packages").glob("clinical_ie-*.whl"))
+    assert json.loads((project / "metrics" / "n2c2.json").read_text())
+
+
+def test_packaged_pipeline_loads_and_tags(workflow_run):
+    project, _ = workflow_run
+    model_dir = project / "packages" / "en_clinical_ie-0.1.0" / "en_clinical_ie" / "en_clinical_ie-0.1.0"
+    nlp = spacy.load(model_dir)
+    assert nlp.pipe_names == ["transformer", "ner"]
+    doc = nlp("Discharge Medications:\n1. Metformin 500 mg PO BID\n2. aspirin 81mg tablet daily")
+    assert len(doc) > 10
+    assert set(nlp.get_pipe("ner").labels) >= {"Drug", "Strength", "ADE"}
+    assert all(ent.label_ in nlp.get_pipe("ner").labels for ent in doc.ents)
+
+
+def test_second_run_skips_up_to_date_steps(workflow_run, tiny_bert):
+    project, _ = workflow_run
+    result = run_spacy_project(
+        project, "all", f"--vars.transformer={tiny_bert}", "--vars.max_epochs=1", "--vars.max_steps=12",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for step in ("convert-n2c2", "convert-handover", "train", "evaluate", "package"):
+        assert f"Skipping '{step}': nothing changed" in result.stdout, step
