@@ -25,6 +25,7 @@ from .metrics import (
     bio_tags,
     doc_relations,
     gold_entity_spans,
+    gold_token_categories,
     overlap_confusion,
     predicted_entity_spans,
     predicted_spans,
@@ -95,7 +96,7 @@ def score_documents(
     }
     if any(doc._.token_categories is not None for doc in gold_docs):
         scores["handover"] = score_handover(
-            [doc._.token_categories or [] for doc in gold_docs],
+            [gold_token_categories(doc) for doc in gold_docs],
             [predicted_token_categories(doc) for doc in predicted_docs],
             handover_categories,
         )

@@ -25,12 +25,16 @@ def _run(source_format: str, report_path: Path, **options) -> None:
 
 @app.command()
 def brat(
-    input_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of NAME.txt + NAME.ann"),
+    input_dir: Path = typer.Argument(
+        ..., exists=True, file_okay=False, help="Folder of NAME.txt + NAME.ann"
+    ),
     output: Path = typer.Argument(..., help="DocBin to write (.spacy)"),
     report: Path = typer.Option(..., "--report", help="Report JSON to write"),
     labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated labels to keep"),
     strict: bool = typer.Option(False, "--strict", help="Fail at the first problem"),
-    sample_ratio: Optional[float] = typer.Option(None, "--sample-ratio", help="SamBD: share of entity-free sentences kept"),
+    sample_ratio: Optional[float] = typer.Option(
+        None, "--sample-ratio", help="SamBD: share of entity-free sentences kept"
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the sentence sampling"),
 ) -> None:
     """Convert n2c2 / brat standoff pairs."""
@@ -48,7 +52,9 @@ def brat(
 
 @app.command()
 def handover(
-    input_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of token files (*.txt)"),
+    input_dir: Path = typer.Argument(
+        ..., exists=True, file_okay=False, help="Folder of token files (*.txt)"
+    ),
     output: Path = typer.Argument(..., help="DocBin to write (.spacy)"),
     report: Path = typer.Option(..., "--report", help="Report JSON to write"),
     strict: bool = typer.Option(False, "--strict", help="Fail at the first problem"),

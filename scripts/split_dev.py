@@ -19,7 +19,8 @@ def main(
     train, dev = split_dev(read_docbin(input_path), fraction=fraction, seed=seed)
     write_docbin(train, train_out)
     write_docbin(dev, dev_out)
-    typer.echo(f"train {len(train)} documents -> {train_out}; dev {len(dev)} documents -> {dev_out}")
+    typer.echo(f"train {len(train)} documents -> {train_out}")
+    typer.echo(f"dev {len(dev)} documents -> {dev_out}")
 
 
 if __name__ == "__main__":

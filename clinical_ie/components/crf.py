@@ -133,23 +133,34 @@ def length_mask(lengths: torch.Tensor, max_length: int) -> torch.Tensor:
     return torch.arange(max_length, device=lengths.device) < lengths.unsqueeze(1)
 
 
+def _sum_product_scan(
+    initial: torch.Tensor, emissions: torch.Tensor, exp_transitions: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """Run N forward recursions at once: ``x_t = log(exp(x_{t-1}) @ exp_transitions[n]) + emissions[n, :, t]``.
+
+    initial (N, B, S) is ``x_0``; emissions (N, B, T, S) already include the transitions'
+    shift; exp_transitions (N, S, S); mask (B, T): past a document's end ``x`` is carried
+    forward. Returns (N, B, T, S). Each step scales rows by their max and multiplies in exp
+    space (a batched matmul is much cheaper on CPU than logsumexp over (B, S, S)). A sum whose
+    every term underflows (a state with under ~exp(-87) of its row's largest mass in float32,
+    exp(-708) in float64, or unreachable) is clamped to the smallest positive float instead
+    of 0, which keeps logs and gradients finite.
+    """
+    tiny = torch.finfo(initial.dtype).tiny
+    x = initial
+    xs = [x]
+    for emitted, real in zip(emissions.unbind(2)[1:], mask.unsqueeze(2).unbind(1)[1:]):
+        shift = x.amax(dim=2, keepdim=True).detach()
+        summed = torch.bmm(torch.exp(x - shift), exp_transitions)
+        x = torch.where(real, summed.clamp_min(tiny).log() + shift + emitted, x)
+        xs.append(x)
+    return torch.stack(xs, dim=2)
+
+
 def _exp_transitions(scores: LatticeScores) -> Tuple[torch.Tensor, torch.Tensor]:
-    """exp(transitions - shift) with forbidden transitions 0, and the (detached) shift."""
+    """exp(transitions - shift), forbidden transitions 0, and the (detached) shift: the max score."""
     shift = scores.transitions.max().detach()
     return torch.exp(scores.transitions - shift), shift
-
-
-def _log_matmul(log_rows: torch.Tensor, exp_matrix: torch.Tensor) -> torch.Tensor:
-    """log(exp(log_rows) @ exp_matrix) for (B, S) rows with a finite entry each.
-
-    Rows are scaled by their max first; a sum that underflows is clamped to the smallest
-    positive float (a mass under exp(-87) of the row's in float32, exp(-708) in float64), which
-    keeps gradients finite. A (B, S) x (S, S) matmul per step is much cheaper on CPU than
-    logsumexp over a (B, S, S) tensor.
-    """
-    shift = log_rows.amax(dim=1, keepdim=True).detach()
-    summed = torch.mm(torch.exp(log_rows - shift), exp_matrix)
-    return summed.clamp_min(torch.finfo(summed.dtype).tiny).log() + shift
 
 
 def forward_scores(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
@@ -158,28 +169,29 @@ def forward_scores(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
     Past a document's end the last real column is carried forward.
     """
     exp_transitions, shift = _exp_transitions(scores)
-    alpha = scores.start + scores.emissions[:, 0]
-    alphas = [alpha]
-    for t in range(1, scores.emissions.shape[1]):
-        extended = _log_matmul(alpha, exp_transitions) + (shift + scores.emissions[:, t])
-        alpha = torch.where(mask[:, t, None], extended, alpha)
-        alphas.append(alpha)
-    return torch.stack(alphas, dim=1)
+    initial = scores.start + scores.emissions[:, 0]
+    return _sum_product_scan(initial[None], (scores.emissions + shift)[None], exp_transitions[None], mask)[0]
 
 
-def backward_scores(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
-    """Backward algorithm: (B, T, S) log-sum of all path suffixes after each state, end score included."""
+def forward_backward(scores: LatticeScores, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Forward and backward scores, (B, T, S) each, computed in one scan.
+
+    beta[b, t, s]: log-sum of all path suffixes after state ``s`` at ``t``, end score included
+    (undefined past a document's end). The backward recursion is the forward one on each
+    document reversed, with transposed transitions and ``end`` as start.
+    """
     exp_transitions, shift = _exp_transitions(scores)
-    exp_transitions = exp_transitions.t()
-    n_steps = scores.emissions.shape[1]
-    end = scores.end.expand(scores.emissions.shape[0], -1)
-    beta = end
-    betas = [beta] * n_steps
-    for t in range(n_steps - 2, -1, -1):
-        extended = _log_matmul(scores.emissions[:, t + 1] + beta, exp_transitions) + shift
-        beta = torch.where(mask[:, t + 1, None], extended, end)
-        betas[t] = beta
-    return torch.stack(betas, dim=1)
+    lengths = mask.sum(dim=1, keepdim=True)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    reverse = (lengths - 1 - steps).clamp_min(0)  # (B, T): position t of the reversed document
+    reverse_index = reverse.unsqueeze(2).expand_as(scores.emissions)
+    reversed_emissions = scores.emissions.gather(1, reverse_index)
+    initial = torch.stack([scores.start + scores.emissions[:, 0], scores.end + reversed_emissions[:, 0]])
+    emissions = torch.stack([scores.emissions, reversed_emissions]) + shift
+    both_transitions = torch.stack([exp_transitions, exp_transitions.t()])
+    alphas, reversed_scores = _sum_product_scan(initial, emissions, both_transitions, mask)
+    betas = reversed_scores.gather(1, reverse_index) - scores.emissions
+    return alphas, betas
 
 
 def log_partition(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
@@ -223,20 +235,20 @@ def negative_log_likelihood(
 
 def viterbi(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
     """Best state sequence per document, (B, T) long; past a document's end it repeats its last state."""
-    batch_size, n_steps, n_states = scores.emissions.shape
+    batch_size, _, n_states = scores.emissions.shape
     stay = torch.arange(n_states, device=mask.device).expand(batch_size, -1)
     best = scores.start + scores.emissions[:, 0]
     backpointers = []
-    for t in range(1, n_steps):
+    for emitted, real in zip(scores.emissions.unbind(1)[1:], mask.unsqueeze(2).unbind(1)[1:]):
         extended, previous = (best.unsqueeze(2) + scores.transitions).max(dim=1)
-        best = torch.where(mask[:, t, None], extended + scores.emissions[:, t], best)
-        backpointers.append(torch.where(mask[:, t, None], previous, stay))
-    state = (best + scores.end).argmax(dim=1)
+        best = torch.where(real, extended + emitted, best)
+        backpointers.append(torch.where(real, previous, stay))
+    state = (best + scores.end).argmax(dim=1, keepdim=True)
     path = [state]
     for pointers in reversed(backpointers):
-        state = pointers.gather(1, state.unsqueeze(1)).squeeze(1)
+        state = pointers.gather(1, state)
         path.append(state)
-    return torch.stack(path[::-1], dim=1)
+    return torch.cat(path[::-1], dim=1)
 
 
 def tag_marginals(
@@ -250,9 +262,9 @@ def tag_marginals(
     """Forward-backward posterior P(tag at t = k) on the lattice, (B, T, K); zero at padding."""
     scores = lattice_scores(emissions, transitions, start, end, lattice)
     mask = length_mask(lengths, emissions.shape[1])
-    alphas = forward_scores(scores, mask)
+    alphas, betas = forward_backward(scores, mask)
     log_z = torch.logsumexp(alphas[:, -1] + scores.end, dim=-1)
-    state_probs = (alphas + backward_scores(scores, mask) - log_z[:, None, None]).exp()
+    state_probs = (alphas + betas - log_z[:, None, None]).exp()
     state_probs = torch.where(mask.unsqueeze(2), state_probs, 0.0)
     marginals = emissions.new_zeros(emissions.shape)
     return marginals.index_add_(2, lattice.state_tags, state_probs)
@@ -308,14 +320,14 @@ def decode_spans(
     n_steps = emissions.shape[1]
     mask = length_mask(lengths, n_steps)
     states = viterbi(scores, mask)
-    alphas = forward_scores(scores, mask)
-    betas = backward_scores(scores, mask)
+    alphas, betas = forward_backward(scores, mask)
     log_z = torch.logsumexp(alphas[:, -1] + scores.end, dim=-1)
 
     previous, following = states[:, :-1], states[:, 1:]
-    steps = scores.transitions[previous, following] + scores.emissions[:, 1:].gather(2, following.unsqueeze(2)).squeeze(2)
+    emitted = scores.emissions[:, 1:].gather(2, following.unsqueeze(2)).squeeze(2)
+    steps = scores.transitions[previous, following] + emitted
     cumulative = torch.nn.functional.pad(steps.cumsum(dim=1), (1, 0))
-    leave = (scores.transitions[previous] + scores.emissions[:, 1:] + betas[:, 1:])
+    leave = scores.transitions[previous] + scores.emissions[:, 1:] + betas[:, 1:]
     leave = torch.logsumexp(leave.masked_fill(lattice.continues[previous], IMPOSSIBLE), dim=2)
     leave = torch.nn.functional.pad(leave, (0, 1))
     is_last = torch.arange(n_steps, device=lengths.device) == (lengths - 1).unsqueeze(1)

@@ -38,6 +38,7 @@ With ``spans_key = "sc"`` the head writes ``doc.spans["sc"]`` and its scores are
 ``ents_f = null`` (the factory's default weights name ``ents_*``).
 """
 
+from contextlib import contextmanager
 from itertools import islice
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -112,6 +113,24 @@ def _crf_tagger_init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> Non
     model.set_param("transitions", model.ops.alloc2f(n_tags, n_tags))
     model.set_param("start", model.ops.alloc1f(n_tags))
     model.set_param("end", model.ops.alloc1f(n_tags))
+
+
+@contextmanager
+def cpu_single_thread(device: torch.device):
+    """Run torch on one CPU thread inside the block (nothing changes on other devices).
+
+    The CRF's per-step tensors are tiny; intra-op threads only add synchronisation, which on a
+    busy CPU made decoding 10-50x slower. The thread count is process-wide and restored after.
+    """
+    if device.type != "cpu":
+        yield
+        return
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n_threads)
 
 
 def score_crf_spans(examples: Iterable[Example], *, spans_key: Optional[str] = None, **kwargs) -> Dict:
@@ -260,7 +279,7 @@ class CRFEntityRecognizer(TrainablePipe):
             return decoded
         emissions = self.model.predict([docs[i] for i in keep])
         padded, lengths = self._padded(emissions)
-        with torch.no_grad():
+        with torch.no_grad(), cpu_single_thread(padded.device):
             params = [xp2torch(self.model.get_param(name)) for name in CRF_PARAMS]
             lattice = self._lattice(decoding=True, device=padded.device)
             for i, spans in zip(keep, crf.decode_spans(padded, lengths, *params, lattice)):
@@ -329,10 +348,11 @@ class CRFEntityRecognizer(TrainablePipe):
         gold_tags = ops.pad([ops.asarray2i(self._gold_tags(examples[i])[:, None]) for i in keep])[:, :, 0]
         gold_tags = xp2torch(gold_tags).to(device=padded.device, dtype=torch.long)
         lattice = self._lattice(decoding=False, device=padded.device)
-        loss = crf.negative_log_likelihood(
-            padded, lengths, gold_tags, params["transitions"], params["start"], params["end"], lattice
-        ).sum()
-        loss.backward()
+        with cpu_single_thread(padded.device):
+            loss = crf.negative_log_likelihood(
+                padded, lengths, gold_tags, params["transitions"], params["start"], params["end"], lattice
+            ).sum()
+            loss.backward()
         d_kept = ops.unpad(torch2xp(padded.grad, ops=ops), lengths.tolist())
         d_emissions = [ops.alloc2f(*emission.shape) for emission in emissions]
         for i, gradient in zip(keep, d_kept):

@@ -19,7 +19,6 @@ Reading one ``NAME.txt`` + ``NAME.ann`` pair gives a Doc carrying the data model
   brat itself does), in which case every offset is shifted back by one.
 """
 
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +30,6 @@ from spacy.tokens import Doc, Span
 from ..extensions import ENTITIES_SPANS_KEY
 from .report import ConversionReport, Issue, read_note_file
 from .tokenizer import set_line_sentence_starts, shared_clinical_english
-
-logger = logging.getLogger(__name__)
 
 PREFERRED_ENT_LABELS = ("ADE", "Drug")
 """Labels that win a ``doc.ents`` overlap against any other label (ADE over Reason,
@@ -50,6 +47,8 @@ OTHER_LINE_KINDS = {
 
 _ENTITY_LINE = re.compile(r"^(T\S+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)(?:\t(.*))?$")
 _RELATION_LINE = re.compile(r"^(R\S+)\t(\S+) (\S+):(\S+) (\S+):(\S+)\s*$")
+ENTITY_LINE_FORMAT = "expected 'T<id>\\t<label> <start> <end>[;<start> <end>...]\\t<text>'"
+RELATION_LINE_FORMAT = "expected 'R<id>\\t<type> Arg1:<id> Arg2:<id>'"
 
 
 @dataclass
@@ -82,10 +81,6 @@ class BratRelation:
     line: int
 
 
-def _normalise_space(text: str) -> str:
-    return " ".join(text.split())
-
-
 def fragment_text(text: str, fragments: Iterable[Tuple[int, int]]) -> str:
     """The text of an entity as brat writes it: fragments joined by one space."""
     return " ".join(text[start:end] for start, end in fragments)
@@ -110,7 +105,7 @@ def parse_ann(
             if match is None:
                 report.entity_read("(unparsed)")
                 report.entity_dropped("bad_syntax")
-                report.problem(file, number, "bad_syntax", "expected 'T<id>\\t<label> <start> <end>[;<start> <end>...]\\t<text>'")
+                report.problem(file, number, "bad_syntax", ENTITY_LINE_FORMAT)
                 continue
             entity_id, label, offsets, text_field = match.groups()
             fragments = [tuple(map(int, pair.split())) for pair in offsets.split(";")]
@@ -120,7 +115,7 @@ def parse_ann(
             match = _RELATION_LINE.match(line)
             if match is None:
                 report.relation_dropped("bad_syntax")
-                report.problem(file, number, "bad_syntax", "expected 'R<id>\\t<type> Arg1:<id> Arg2:<id>'")
+                report.problem(file, number, "bad_syntax", RELATION_LINE_FORMAT)
                 continue
             relation_id, relation_type, role1, arg1, role2, arg2 = match.groups()
             if (role1, role2) == ("Arg2", "Arg1"):
@@ -133,21 +128,27 @@ def parse_ann(
     return entities, relations
 
 
+def _text_field_matches(text: str, fragments: List[Tuple[int, int]], ann_text: str) -> bool:
+    """Whether an ``.ann`` text field equals the fragments' text, whitespace-normalised."""
+    return " ".join(fragment_text(text, fragments).split()) == " ".join(ann_text.split())
+
+
 def _count_text_matches(text: str, entities: List[BratEntity], shift: int) -> int:
     matches = 0
     for entity in entities:
         fragments = [(start - shift, end - shift) for start, end in entity.fragments]
         if entity.ann_text is not None and all(0 <= s < e <= len(text) for s, e in fragments):
-            matches += _normalise_space(fragment_text(text, fragments)) == _normalise_space(
-                entity.ann_text
-            )
+            matches += _text_field_matches(text, fragments, entity.ann_text)
     return matches
 
 
-def _bom_offset_shift(text: str, entities: List[BratEntity], file: str, report: ConversionReport) -> int:
+def _bom_offset_shift(
+    text: str, entities: List[BratEntity], file: str, report: ConversionReport
+) -> int:
     """1 when offsets were counted with the removed BOM (more text fields match so)."""
     if _count_text_matches(text, entities, 1) > _count_text_matches(text, entities, 0):
-        report.warn(file, 0, "bom_offsets", "offsets counted with the byte-order mark: shifted by -1")
+        detail = "offsets counted with the byte-order mark: shifted by -1"
+        report.warn(file, 0, "bom_offsets", detail)
         return 1
     return 0
 
@@ -155,7 +156,8 @@ def _bom_offset_shift(text: str, entities: List[BratEntity], file: str, report: 
 def _offsets_problem(entity: BratEntity, text_length: int) -> Optional[Tuple[str, str]]:
     for start, end in entity.fragments:
         if end > text_length:
-            return "offset_out_of_range", f"offset {end} past the end of the text ({text_length} characters)"
+            detail = f"offset {end} past the end of the text ({text_length} characters)"
+            return "offset_out_of_range", detail
         if start >= end:
             return "bad_offsets", f"fragment {start} {end} is empty or reversed"
     return None
@@ -222,16 +224,23 @@ def _resolve_relations(
         missing = [arg for arg in (relation.arg1, relation.arg2) if arg not in read_ids]
         if relation.id in seen:
             report.relation_dropped("duplicate_id")
-            report.problem(file, relation.line, "duplicate_id", f"relation id {relation.id} repeated")
+            detail = f"relation id {relation.id} repeated"
+            report.problem(file, relation.line, "duplicate_id", detail)
         elif missing:
             report.relation_dropped("missing_entity")
-            report.problem(file, relation.line, "missing_entity", f"{relation.id} refers to undefined {', '.join(missing)}")
+            detail = f"{relation.id} refers to undefined {', '.join(missing)}"
+            report.problem(file, relation.line, "missing_entity", detail)
         elif relation.arg1 not in kept_ids or relation.arg2 not in kept_ids:
             report.relation_dropped("argument_dropped")
         else:
             report.relations_kept += 1
             kept.append(
-                {"id": relation.id, "type": relation.type, "arg1": relation.arg1, "arg2": relation.arg2}
+                {
+                    "id": relation.id,
+                    "type": relation.type,
+                    "arg1": relation.arg1,
+                    "arg2": relation.arg2,
+                }
             )
         seen.add(relation.id)
     return kept
@@ -281,17 +290,15 @@ def read_brat_document(
             if detail:
                 report.problem(file, entity.line, reason, detail)
             continue
-        if entity.ann_text is not None and _normalise_space(
-            fragment_text(text, entity.fragments)
-        ) != _normalise_space(entity.ann_text):
-            report.text_mismatches.append(
-                Issue(file, entity.line, "text_mismatch", f"{entity.id} text field differs from the .txt")
-            )
+        if entity.ann_text is not None and not _text_field_matches(
+            text, entity.fragments, entity.ann_text
+        ):
+            detail = f"{entity.id} text field differs from the .txt"
+            report.text_mismatches.append(Issue(file, entity.line, "text_mismatch", detail))
         report.entity_kept(entity.label)
         spans.append(span)
-        brat_entities.append(
-            {"id": entity.id, "label": entity.label, "fragments": [list(f) for f in entity.fragments]}
-        )
+        fragments = [list(fragment) for fragment in entity.fragments]
+        brat_entities.append({"id": entity.id, "label": entity.label, "fragments": fragments})
     kept_ids = {entity["id"] for entity in brat_entities}
     doc._.relations = _resolve_relations(relations, read_ids, kept_ids, file, report)
     spans.sort(key=lambda s: (s.start, s.end, s.label_))

@@ -32,7 +32,8 @@ def write_docbin(
     for docbin_count, doc in enumerate(docs, start=1):
         docbin.add(doc)
         if docbin_count % progress_every == 0:
-            logger.info("%d documents converted (%.1f s)", docbin_count, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            logger.info("%d documents converted (%.1f s)", docbin_count, seconds)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     docbin.to_disk(path)
@@ -118,11 +119,13 @@ def downsample_sentences(
 
     sampled.spans[ENTITIES_SPANS_KEY] = [moved(span) for span in entity_spans]
     sampled.ents = [moved(span) for span in doc.ents]
-    for key, value in doc.user_data.items():
-        sampled.user_data[key] = value
+    sampled.user_data.update(doc.user_data)
     if doc._.brat_entities is not None:
         sampled._.brat_entities = [
-            {**entity, "fragments": _shifted_fragments(entity["fragments"], kept_starts, kept_shifts)}
+            {
+                **entity,
+                "fragments": _shifted_fragments(entity["fragments"], kept_starts, kept_shifts),
+            }
             for entity in doc._.brat_entities
         ]
     for name in ("token_categories", "baseline_categories"):
@@ -131,8 +134,13 @@ def downsample_sentences(
             setattr(sampled._, name, [values[token.i] for token in kept_tokens])
     if report is not None:
         if report.sampling is None:
-            report.sampling = {"ratio": ratio, "seed": seed, "sentences": dict.fromkeys(sentences, 0)}
-            report.sampling.update(tokens_before=0, tokens_after=0)
+            report.sampling = {
+                "ratio": ratio,
+                "seed": seed,
+                "sentences": dict.fromkeys(sentences, 0),
+                "tokens_before": 0,
+                "tokens_after": 0,
+            }
         for key, count in sentences.items():
             report.sampling["sentences"][key] += count
         report.sampling["tokens_before"] += len(doc)

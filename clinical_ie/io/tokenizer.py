@@ -10,10 +10,15 @@ boundaries of medication notes fall on token boundaries:
 - ``-`` splits between numbers and between a letter and a number (``2-3``, ``q4-6h``,
   ``1-2tabs``; spaCy already splits hyphens before letters);
 - ``(`` ``)`` ``[`` ``]`` split inside words (``tab(s)`` -> ``tab ( s )``);
-- ``#`` splits (``Tylenol#3`` -> ``Tylenol # 3``).
+- ``#`` splits (``Tylenol#3`` -> ``Tylenol # 3``); a list number's period splits
+  (``1.Insulin`` -> ``1 . Insulin``);
+- a period after a single capital splits (``vitamin K.``), and spaCy's exceptions for
+  single letters with a period (``h.`` in ``q12h.``) and emoticons (``):`` in
+  ``tab(s):``) are dropped; URLs need a scheme or ``www.``.
 
 Latin abbreviations keep spaCy's default: ``q.d.`` -> ``q.d`` + ``.``, so a gold span
-written either as ``q.d`` or ``q.d.`` aligns. It is a plain :class:`spacy.tokenizer.Tokenizer`
+written either as ``q.d`` or ``q.d.`` aligns; a sentence period after one
+(``q.i.d..``) splits off alone. It is a plain :class:`spacy.tokenizer.Tokenizer`
 whose patterns serialize with the pipeline (``nlp.to_disk`` / ``from_disk``).
 """
 

@@ -62,7 +62,7 @@ pipeline = ["ner"]
 
 [components.ner]
 factory = "clinical_crf_ner"
-spans_key = "{spans_key}"
+spans_key = {spans_key}
 
 [components.ner.model]
 @architectures = "clinical_ie.CRFTagger.v1"
@@ -130,6 +130,21 @@ def test_training_through_transformer_listener_learns(trained_transformer_nlp):
     assert all(0.5 < e._.confidence <= 1.0 for e in doc.ents)
 
 
+def test_decoder_span_constraints_from_cfg(trained_transformer_nlp):
+    nlp, _, _ = trained_transformer_nlp
+    ner = nlp.get_pipe("ner")
+    text = "take 20 mg of heparin daily and 40 mg of insulin"
+    try:
+        ner.cfg["allowed_labels"] = ["Drug"]
+        assert {e.label_ for e in nlp(text).ents} == {"Drug"}
+        ner.cfg["allowed_labels"], ner.cfg["max_span_length"] = None, {"Strength": 1}
+        ents = nlp(text).ents
+        assert all(len(e) == 1 for e in ents if e.label_ == "Strength")
+        assert [e.text for e in ents if e.label_ == "Drug"] == ["heparin", "insulin"]
+    finally:
+        ner.cfg["allowed_labels"], ner.cfg["max_span_length"] = None, {"Strength": 3}
+
+
 def predictions(nlp: Language, texts):
     return [[(e.start, e.end, e.label_, e._.confidence) for e in doc.ents] for doc in nlp.pipe(texts)]
 
@@ -148,7 +163,7 @@ def test_save_and_load_give_identical_predictions(trained_transformer_nlp, tmp_p
 
 
 def test_tok2vec_head_with_spans_key_writes_span_group_and_scores():
-    nlp = load_model_from_config(Config().from_str(TOK2VEC_CONFIG.format(spans_key="meds")), auto_fill=True)
+    nlp = load_model_from_config(Config().from_str(TOK2VEC_CONFIG.format(spans_key='"meds"')), auto_fill=True)
     examples = medication_examples(nlp, 16, seed=2)
     for eg in examples:
         ref = eg.reference
@@ -167,3 +182,19 @@ def test_tok2vec_head_with_spans_key_writes_span_group_and_scores():
     assert {"spans_meds_p", "spans_meds_r", "spans_meds_f", "spans_meds_per_type"} <= set(scores)
     # Each medication has three overlapping gold spans; the head can predict only one of them.
     assert scores["spans_meds_p"] > 0.8 and scores["spans_meds_r"] == pytest.approx(scores["spans_meds_p"] / 3)
+
+
+def test_labels_from_initialize_settings_and_empty_docs():
+    nlp = load_model_from_config(Config().from_str(TOK2VEC_CONFIG.format(spans_key="null")), auto_fill=True)
+    nlp.config["initialize"]["components"]["ner"] = {"labels": ["Strength", "Drug", "Route"]}
+    examples = medication_examples(nlp, 4, seed=3)
+    nlp.initialize(lambda: examples)
+    ner = nlp.get_pipe("ner")
+    assert ner.labels == ner.label_data == ("Strength", "Drug", "Route")
+    with pytest.raises(ValueError):
+        ner.add_label("Form")
+    empty = Doc(nlp.vocab, words=[])
+    losses = nlp.update(examples[:2] + [Example(empty, empty)], sgd=Adam(0.001))
+    assert losses["ner"] > 0
+    docs = list(nlp.pipe(["", "take 5 mg of aspirin daily"]))
+    assert len(docs[0].ents) == 0 and len(docs[1]) == 6

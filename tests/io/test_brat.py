@@ -246,3 +246,13 @@ def test_writer_accepts_predicted_spans_without_ids(tmp_path, report):
     doc.ents = predicted
     del doc.spans[ENTITIES_SPANS_KEY]
     assert brat_ann_lines(doc) == ["T1\tStrength 22 26\t81mg"]
+
+
+def test_long_note_converts_with_line_sentences(tmp_path, report):
+    line = "Given aspirin 81mg p.o. q.d. for pain and fever today.\n"
+    text = line * 1200
+    lines = [ann_line(f"T{i}", "Drug", text, (i * len(line) + 6, i * len(line) + 13)) for i in range(1200)]
+    doc = read(tmp_path, report, text, lines)
+    assert sum(not token.is_space for token in doc) > 12000
+    assert len(list(doc.sents)) == 1200
+    assert len(doc.ents) == 1200 and report.alignment_rate == 1.0

@@ -1,0 +1,146 @@
+"""Whole-folder conversion: the sample corpus, the report, the DocBin and the CLI."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from clinical_ie.extensions import ENTITIES_SPANS_KEY
+from clinical_ie.io import convert_folder, read_docbin
+from clinical_ie.io.brat import brat_ann_lines
+
+from io_helpers import write_bytes
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = REPO_ROOT / "assets" / "sample"
+needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason="assets/sample not generated")
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_report_arithmetic(report):
+    data = report.to_dict()
+    assert data["entities_read"] == data["entities_kept"] + sum(data["entities_dropped"].values())
+    assert data["relations_read"] == data["relations_kept"] + sum(data["relations_dropped"].values())
+    assert sum(counts["kept"] for counts in data["by_label"].values()) == data["entities_kept"]
+    in_ents = sum(counts["in_ents"] for counts in data["by_label"].values())
+    assert in_ents + sum(data["entities_not_in_ents"].values()) == data["entities_kept"]
+
+
+def ann_entity_lines(path):
+    """``(label, offsets)`` of the ``T`` lines of a ``.ann`` file."""
+    lines = path.read_text(encoding="utf8").splitlines()
+    return sorted(tuple(line.split("\t")[1].split(" ", 1)) for line in lines if line.startswith("T"))
+
+
+@needs_sample
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_sample_n2c2_converts_aligned_and_round_trips(tmp_path, split):
+    folder = SAMPLE / "n2c2" / split
+    report = convert_folder("brat", folder, tmp_path / "out.spacy", strict=True)
+    assert_report_arithmetic(report)
+    assert report.documents == len(list(folder.glob("*.txt")))
+    assert report.alignment_rate >= 0.995
+    assert not report.problems and not report.text_mismatches
+    docs = read_docbin(tmp_path / "out.spacy")
+    assert len(docs) == report.documents
+    for doc in docs:
+        assert doc.text == (folder / f"{doc._.doc_id}.txt").read_bytes().decode("utf8")
+        assert all(token.is_sent_start is not None for token in doc)
+        assert doc.ents and len(doc.spans[ENTITIES_SPANS_KEY]) == len(doc._.brat_entities)
+        assert {s.id_ for s in doc.spans[ENTITIES_SPANS_KEY]} == {e["id"] for e in doc._.brat_entities}
+        assert doc._.relations is not None and doc._.token_categories is None
+        rebuilt = sorted(tuple(line.split("\t")[1].split(" ", 1)) for line in brat_ann_lines(doc) if line[0] == "T")
+        assert rebuilt == ann_entity_lines(folder / f"{doc._.doc_id}.ann")
+
+
+@needs_sample
+def test_sample_handover_converts(tmp_path):
+    folder = SAMPLE / "handover" / "train"
+    report = convert_folder("handover", folder, tmp_path / "out.spacy", strict=True)
+    assert_report_arithmetic(report)
+    docs = read_docbin(tmp_path / "out.spacy")
+    assert len(docs) == report.documents == len(list(folder.glob("*.txt")))
+    assert sum(len(doc) for doc in docs) == report.tokens
+    assert sum(sum(not t.is_space for t in doc) for doc in docs) == report.handover_tokens
+    for doc in docs:
+        assert len(doc._.token_categories) == len(doc._.baseline_categories) == len(doc)
+        assert all(token.is_sent_start is not None for token in doc)
+        assert [(e.start, e.end) for e in doc.ents] == [(s.start, s.end) for s in doc.spans[ENTITIES_SPANS_KEY]]
+
+
+@needs_sample
+def test_sampling_reported_and_deterministic(tmp_path):
+    folder = SAMPLE / "n2c2" / "test"
+    first = convert_folder("brat", folder, tmp_path / "a.spacy", sample_ratio=0.3, seed=1)
+    second = convert_folder("brat", folder, tmp_path / "b.spacy", sample_ratio=0.3, seed=1)
+    assert first.sampling == second.sampling
+    assert first.sampling["tokens_after"] < first.sampling["tokens_before"]
+    assert (tmp_path / "a.spacy").read_bytes() == (tmp_path / "b.spacy").read_bytes()
+    assert first.entities_kept == sum(len(doc.spans[ENTITIES_SPANS_KEY]) for doc in read_docbin(tmp_path / "a.spacy"))
+
+
+SECRET = "Zyxwquorp"
+
+
+def bad_brat_folder(tmp_path):
+    text = f"{SECRET} given aspirin 5mg\n"
+    write_bytes(tmp_path / "in" / "a.txt", text)
+    write_bytes(tmp_path / "in" / "a.ann", f"T1\tDrug 16 23\taspirin\nT2\tDrug 0 500\t{SECRET}\nT3\tDrug 0 9\tX{SECRET}\n")
+    write_bytes(tmp_path / "in" / "b.ann", "")
+    return tmp_path / "in"
+
+
+def test_cli_report_has_no_note_text_and_strict_fails_in_one_line(tmp_path):
+    convert = load_script("convert")
+    runner = CliRunner()
+    folder = bad_brat_folder(tmp_path)
+    result = runner.invoke(convert.app, ["brat", str(folder), str(tmp_path / "o.spacy"), "--report", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["problems"]["by_reason"] == {"missing_txt": 1, "offset_out_of_range": 1}
+    assert data["text_mismatches"]["count"] == 1
+    assert data["entities_dropped"] == {"offset_out_of_range": 1}
+    assert SECRET not in (tmp_path / "r.json").read_text() and SECRET not in result.output
+    assert "entities read 3, kept 2" in result.output
+    strict = runner.invoke(
+        convert.app, ["brat", str(folder), str(tmp_path / "s.spacy"), "--report", str(tmp_path / "s.json"), "--strict"]
+    )
+    assert strict.exit_code == 1
+    assert strict.output.strip().splitlines() == ["error: a.ann:2: offset_out_of_range: offset 500 past the end of the text (28 characters)"]
+    assert not (tmp_path / "s.spacy").exists()
+
+
+def test_cli_help_and_labels(tmp_path):
+    convert = load_script("convert")
+    runner = CliRunner()
+    for command in ([], ["brat"], ["handover"]):
+        assert runner.invoke(convert.app, command + ["--help"]).exit_code == 0
+    folder = bad_brat_folder(tmp_path)
+    result = runner.invoke(
+        convert.app,
+        ["brat", str(folder), str(tmp_path / "o.spacy"), "--report", str(tmp_path / "r.json"), "--labels", "Strength"],
+    )
+    assert json.loads((tmp_path / "r.json").read_text())["entities_dropped"]["label_not_selected"] == 2
+
+
+def test_split_dev_cli(tmp_path):
+    split_script = load_script("split_dev")
+    folder = bad_brat_folder(tmp_path)
+    for name in "cdefghijkl":
+        write_bytes(folder / f"{name}.txt", "aspirin\n")
+        write_bytes(folder / f"{name}.ann", "T1\tDrug 0 7\taspirin\n")
+    convert_folder("brat", folder, tmp_path / "all.spacy")
+    app = typer.Typer()
+    app.command()(split_script.main)
+    result = CliRunner().invoke(app, [str(tmp_path / "all.spacy"), str(tmp_path / "t.spacy"), str(tmp_path / "d.spacy")])
+    assert result.exit_code == 0, result.output
+    assert len(read_docbin(tmp_path / "d.spacy")) == 1 and len(read_docbin(tmp_path / "t.spacy")) == 10
