@@ -79,7 +79,9 @@ def medication_records(doc: Doc) -> List[MedicationRecord]:
     for relation in doc._.relations or []:
         missing = [arg for arg in (relation["arg1"], relation["arg2"]) if arg not in by_id]
         if missing:
-            raise ValueError(f"Document {doc._.doc_id!r}: relation {relation.get('id')!r} names unknown entities {missing}")
+            raise ValueError(
+                f"Document {doc._.doc_id!r}: relation {relation.get('id')!r} names unknown entities {missing}"
+            )
         attribute = by_id[relation["arg1"]]
         record = records.get(relation["arg2"])
         if record is None or attribute.label_ not in ATTRIBUTE_LABELS:

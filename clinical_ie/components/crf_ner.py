@@ -15,6 +15,7 @@ Pipeline config (listening to a ``transformer`` component)::
     spans_key = null
     allowed_labels = null
     max_span_length = {}
+    learn_rate_scale = 10.0
 
     [components.ner.model]
     @architectures = "clinical_ie.CRFTagger.v1"
@@ -32,7 +33,10 @@ Pipeline config (listening to a ``transformer`` component)::
     [components.ner.scorer]
     @scorers = "clinical_ie.crf_scorer.v1"
 
-``max_span_length`` maps labels to a maximum length in tokens, e.g. ``{"Drug": 8}``.
+``max_span_length`` maps labels to a maximum length in tokens, inline (``{"Drug": 8}``) or as
+a ``[components.ner.max_span_length]`` section; ``allowed_labels`` is a list of labels or null.
+Labels: inferred from the training data (sorted), or ``[initialize.components.ner] labels``
+(e.g. ``spacy.read_labels.v1`` on the output of ``spacy init labels``).
 With ``spans_key = "sc"`` the head writes ``doc.spans["sc"]`` and its scores are
 ``spans_sc_p/r/f/per_type``: set ``[training.score_weights] spans_sc_f = 1.0`` and
 ``ents_f = null`` (the factory's default weights name ``ents_*``).
@@ -51,7 +55,7 @@ from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.util import registry
-from thinc.api import Config, Linear, Model, Relu, chain, set_dropout_rate, with_array
+from thinc.api import Config, Linear, Model, Optimizer, Relu, chain, set_dropout_rate, with_array
 from thinc.types import Floats2d
 from thinc.util import torch2xp, xp2torch
 
@@ -160,6 +164,7 @@ def make_crf_scorer() -> Callable:
         "spans_key": None,
         "allowed_labels": None,
         "max_span_length": {},
+        "learn_rate_scale": 10.0,
         "scorer": {"@scorers": "clinical_ie.crf_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
@@ -171,6 +176,7 @@ def make_crf_ner(
     spans_key: Optional[str],
     allowed_labels: Optional[List[str]],
     max_span_length: Dict[str, int],
+    learn_rate_scale: float,
     scorer: Optional[Callable],
 ) -> "CRFEntityRecognizer":
     """A CRF NER head; see the module docstring for its config."""
@@ -181,8 +187,23 @@ def make_crf_ner(
         spans_key=spans_key,
         allowed_labels=allowed_labels,
         max_span_length=max_span_length,
+        learn_rate_scale=learn_rate_scale,
         scorer=scorer,
     )
+
+
+class ScaledLearnRate:
+    """An optimizer seen through a constant learning-rate multiplier."""
+
+    def __init__(self, optimizer: Optimizer, scale: float) -> None:
+        self.optimizer = optimizer
+        self.scale = scale
+
+    def __call__(self, key, weights, gradient, *, lr_scale: float = 1.0):
+        return self.optimizer(key, weights, gradient, lr_scale=lr_scale * self.scale)
+
+    def __getattr__(self, name: str):
+        return getattr(self.optimizer, name)
 
 
 def resolve_overlaps(spans: Iterable[Span]) -> List[Span]:
@@ -218,6 +239,7 @@ class CRFEntityRecognizer(TrainablePipe):
         spans_key: Optional[str] = None,
         allowed_labels: Optional[Sequence[str]] = None,
         max_span_length: Optional[Dict[str, int]] = None,
+        learn_rate_scale: float = 1.0,
         scorer: Optional[Callable] = score_crf_spans,
     ) -> None:
         self.vocab = vocab
@@ -229,6 +251,7 @@ class CRFEntityRecognizer(TrainablePipe):
             "spans_key": spans_key,
             "allowed_labels": None if allowed_labels is None else list(allowed_labels),
             "max_span_length": dict(max_span_length or {}),
+            "learn_rate_scale": learn_rate_scale,
         }
         self._lattices: Dict[Tuple, crf.TagLattice] = {}
 
@@ -331,6 +354,13 @@ class CRFEntityRecognizer(TrainablePipe):
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
+
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Update the head's own parameters (emission layers and CRF scores) with the
+        learning rate times ``learn_rate_scale``; the shared encoder is updated by its own
+        component at the base rate. A freshly initialized head then learns within the few
+        hundred steps of a short run while the pretrained encoder is fine-tuned gently."""
+        self.model.finish_update(ScaledLearnRate(sgd, self.cfg.get("learn_rate_scale", 1.0)))
 
     def get_loss(self, examples: Iterable[Example], emissions: List[Floats2d]) -> Tuple[float, List[Floats2d]]:
         """Summed NLL and its gradient with respect to the emissions."""

@@ -274,7 +274,9 @@ def score_relation_examples(examples: Iterable[Example], *, labels: Optional[Seq
     result: Dict[str, object] = {}
     for mode in MATCH_MODES:
         micro = scores[mode]["micro"]
-        result.update({f"rel_{mode}_p": micro["precision"], f"rel_{mode}_r": micro["recall"], f"rel_{mode}_f": micro["f1"]})
+        result[f"rel_{mode}_p"] = micro["precision"]
+        result[f"rel_{mode}_r"] = micro["recall"]
+        result[f"rel_{mode}_f"] = micro["f1"]
         result[f"rel_{mode}_per_type"] = {
             t: {"p": c["precision"], "r": c["recall"], "f": c["f1"]} for t, c in scores[mode]["per_type"].items()
         }
@@ -425,10 +427,10 @@ class MedicationRelationExtractor(TrainablePipe):
         keep = [i for i, c in enumerate(candidates) if c.pairs]
         probabilities = [numpy.zeros((len(c.pairs),), dtype="float32") for c in candidates]
         if keep:
-            logits = self.model.predict(([docs[i] for i in keep], [candidates[i].token_rows() for i in keep]))
-            kept_candidates = [candidates[i] for i in keep]
-            type_probabilities = self._type_probabilities(logits, kept_candidates)
-            for i, values in zip(keep, numpy.split(type_probabilities, numpy.cumsum([len(c.pairs) for c in kept_candidates])[:-1])):
+            kept = [candidates[i] for i in keep]
+            logits = self.model.predict(([docs[i] for i in keep], [c.token_rows() for c in kept]))
+            ends = numpy.cumsum([len(c.pairs) for c in kept])
+            for i, values in zip(keep, numpy.split(self._type_probabilities(logits, kept), ends[:-1])):
                 probabilities[i] = values
         return [DocPredictions(c, p) for c, p in zip(candidates, probabilities)]
 
@@ -537,11 +539,10 @@ class MedicationRelationExtractor(TrainablePipe):
     def _gold_classes(self, example: Example, candidates: Candidates) -> numpy.ndarray:
         """Gold class per candidate: its type's class when ``doc._.relations`` links the pair."""
         linked = {(r["arg1"], r["arg2"], r["type"]) for r in example.reference._.relations or []}
-        classes = [
-            self.labels.index(relation_type) + 1
-            if (candidates.entities[a].id_, candidates.entities[d].id_, relation_type) in linked
-            else NO_RELATION
-            for a, d in candidates.pairs
-            for relation_type in [f"{candidates.entities[a].label_}-Drug"]
-        ]
+        classes = []
+        for a, d in candidates.pairs:
+            attribute, drug = candidates.entities[a], candidates.entities[d]
+            relation_type = f"{attribute.label_}-Drug"
+            is_linked = (attribute.id_, drug.id_, relation_type) in linked
+            classes.append(self.labels.index(relation_type) + 1 if is_linked else NO_RELATION)
         return numpy.asarray(classes, dtype="int32")
