@@ -15,6 +15,8 @@ Data model written by the converters (see ``docs/data-model.md``):
 - ``doc._.token_categories`` / ``doc._.baseline_categories``: per-token gold and
   organisers' categories of nursing-handover documents.
 - ``span._.confidence``: a predicted span's marginal probability.
+- ``doc._.medications``: medication records computed from ``doc.ents`` and
+  ``doc._.relations`` (:mod:`clinical_ie.records`); nothing is stored.
 """
 
 from spacy.tokens import Doc, Span
@@ -38,3 +40,6 @@ def register_extensions() -> None:
             Doc.set_extension(name, default=None)
     if not Span.has_extension("confidence"):
         Span.set_extension("confidence", default=None)
+    from .records import register_medications_extension  # records imports this module
+
+    register_medications_extension()

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set
@@ -210,9 +211,8 @@ built wheel and sdist for the training notes' rare tokens and found none.
 def training_strings(docbin_paths: Iterable[Path], nlp: Language, ignore: Set[str]) -> Set[str]:
     """Distinctive token strings of the training notes, to search the package for.
 
-    Tokens of four or more characters with a letter, minus ``ignore`` (words the base
-    transformer's vocabulary or the tokenizer's rules already carry, which are not
-    evidence of a leak).
+    Tokens of four or more characters with a letter, minus ``ignore`` (words that the
+    package carries for other reasons, such as the model card's example).
     """
     strings = set()
     for path in docbin_paths:
@@ -248,12 +248,21 @@ def find_strings_in_artifacts(artifacts: Iterable[Path], strings: Set[str]) -> D
     return found
 
 
-def transformer_vocabulary(nlp: Language) -> Set[str]:
-    """Whole words of the transformer tokenizer's vocabulary (pretrained, not from notes)."""
+def transformer_reference_bytes(nlp: Language) -> bytes:
+    """The saved transformer's tokenizer files and config: pretrained, not from notes.
+
+    They end up inside ``transformer/model``; a training string that also occurs in
+    them (a vocabulary entry, or a part of a key like ``post_processor``) is no evidence
+    of a leak.
+    """
     if "transformer" not in nlp.pipe_names:
-        return set()
-    vocab = nlp.get_pipe("transformer").model.tokenizer.get_vocab()
-    return {piece.lstrip("#").lstrip("\u0120\u2581") for piece in vocab}
+        return b""
+    model = nlp.get_pipe("transformer").model
+    with tempfile.TemporaryDirectory() as folder:
+        model.tokenizer.save_pretrained(folder)
+        blobs = [path.read_bytes() for path in sorted(Path(folder).iterdir()) if path.is_file()]
+    blobs.append(model.transformer.config.to_json_string().encode("utf8"))
+    return b"\n".join(blobs)
 
 
 def build_library_wheel(output_dir: Path) -> Path:
@@ -307,25 +316,28 @@ def package_pipeline(
         [sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", str(package_dir)],
         check=True, stdout=subprocess.DEVNULL,
     )
-    artifacts = [
+    model_artifacts = [
         Path(shutil.copy(built, output_dir / built.name))
         for built in sorted((package_dir / "dist").iterdir())
     ]
-    artifacts.append(build_library_wheel(output_dir))
+    library_wheel = build_library_wheel(output_dir)
 
-    ignore = transformer_vocabulary(pruned)
-    ignore |= words_in(artifact_files(artifacts[-1]).values())  # the library's own code
-    ignore |= words_in([(staging / "README.md").read_bytes(), (staging / "meta.json").read_bytes()])
-    suspects = {s for s in training_strings(training_docbins, nlp, ignore) if len(s) >= 6}
-    leaks = find_strings_in_artifacts(artifacts, suspects)
+    # The library wheel is this repository's code; only the model artifacts can carry notes.
+    ignore = words_in([(staging / "README.md").read_bytes(), (staging / "meta.json").read_bytes()])
+    pretrained = transformer_reference_bytes(pruned)
+    suspects = {
+        s for s in training_strings(training_docbins, nlp, ignore)
+        if len(s) >= 6 and s.encode("utf8") not in pretrained
+    }
+    leaks = find_strings_in_artifacts(model_artifacts, suspects)
     if leaks:
-        examples = "; ".join(f"{len(places)} file(s)" for places in list(leaks.values())[:5])
+        files = sorted({place for places in leaks.values() for place in places})
         raise RuntimeError(
-            f"{len(leaks)} training-note strings were found in the built package ({examples}); "
-            "not shipping it. Inspect with clinical_ie.packaging.find_strings_in_artifacts."
+            f"{len(leaks)} distinct training-note strings were found in {', '.join(files[:10])}; "
+            "not shipping it (the strings are not printed: they are note text)."
         )
-    msg.good(f"Searched {len(artifacts)} artifacts for {len(suspects)} training-note strings: none found")
-    return artifacts
+    msg.good(f"Searched {len(model_artifacts)} model artifacts for {len(suspects)} training-note strings: none found")
+    return model_artifacts + [library_wheel]
 
 
 def words_in(blobs: Iterable[bytes]) -> Set[str]:

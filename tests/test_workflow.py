@@ -28,10 +28,10 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
-def run_spacy_project(project: Path, *args: str) -> subprocess.CompletedProcess:
+def run_spacy_project(project: Path, workflow: str, *overrides: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "WANDB_MODE": "offline"}
     return subprocess.run(
-        [sys.executable, "-m", "spacy", "project", "run", *args, str(project)],
+        [sys.executable, "-m", "spacy", "project", "run", workflow, str(project), *overrides],
         capture_output=True, text=True, env=env, cwd=project,
     )
 
