@@ -25,6 +25,7 @@ into ``repetitions`` consecutive windows, and the median window is reported.
 
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import resource
@@ -49,6 +50,8 @@ from .evaluation import predict_docs, read_docs
 from .metrics import gold_entity_spans, predicted_entity_spans, score_spans
 from .metrics.spans import EntitySpan
 from .transformer import resolve_transformer
+
+logger = logging.getLogger(__name__)
 
 PathLike = Union[str, Path]
 
@@ -206,13 +209,22 @@ def recorded_transformer_inputs(nlp: Language) -> Iterator[List[Dict[str, torch.
 
 
 def time_forward(model: torch.nn.Module, inputs: Iterable[Dict[str, torch.Tensor]], gpu: bool = False) -> float:
-    """Seconds for ``model(**batch)`` over every batch, under ``torch.inference_mode``."""
-    with torch.inference_mode():
-        start = perf_counter()
-        for batch in inputs:
-            model(**batch)
-        synchronize(gpu)
-        return perf_counter() - start
+    """Seconds for ``model(**batch)`` over every batch, in eval mode under ``torch.inference_mode``.
+
+    The model's train / eval mode is restored afterwards: thinc's ``PyTorchShim.predict``
+    leaves a pipeline's model in train mode (dropout on) between its own calls.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            start = perf_counter()
+            for batch in inputs:
+                model(**batch)
+            synchronize(gpu)
+            return perf_counter() - start
+    finally:
+        model.train(was_training)
 
 
 def window_summary(inputs: Sequence[Dict[str, torch.Tensor]]) -> Dict[str, int]:
@@ -629,12 +641,13 @@ def measure_accuracy(nlp: Language, classifier, test_docs: Sequence[Doc]) -> Dic
     return {"test_documents": len(test_docs), "ours": strict_micro(ours), "peer": strict_micro(peer)}
 
 
-def measure_inference(nlp: Language, classifier, texts: BenchmarkTexts, settings: BenchmarkSettings) -> Dict[str, object]:
-    """Words per second of ours, the limit and the peer over ``texts.corpus`` (batch sizes tuned
-    on the corpus's first ``tuning_words`` words after a warm-up; repetitions interleaved), and
-    the share of our time in CRF decoding."""
+def measure_inference(
+    nlp: Language, classifier, texts: BenchmarkTexts, words: int, settings: BenchmarkSettings
+) -> Dict[str, object]:
+    """Words per second of ours, the limit and the peer over ``texts.corpus`` (``words`` words;
+    batch sizes tuned on its first ``tuning_words`` words after a warm-up; repetitions
+    interleaved), and the share of our time in CRF decoding."""
     gpu = settings.gpu
-    words = texts.word_counts(nlp)["corpus_words"]
     tuning_texts = notes_to_words(nlp, texts.corpus, min(settings.tuning_words, settings.min_words))
     time_pipeline(nlp, tuning_texts[:4], batch_size=4, gpu=gpu)
     ours_tuning = tune_batch_size(lambda b: time_pipeline(nlp, tuning_texts, b, gpu)["seconds"], settings.batch_sizes)
@@ -735,16 +748,20 @@ def run_benchmark(model: PathLike, train_path: PathLike, test_path: PathLike, se
     test_docs = read_docs(test_path, nlp.vocab)
     notes = [doc.text for doc in test_docs]
     texts = benchmark_texts(nlp, notes, settings.min_words, settings.long_note_words, settings.short_note_words)
+    word_counts = texts.word_counts(nlp)
+    logger.info("Training the peer")
     classifier, peer_training = train_peer_classifier(nlp, model, train_path, settings)
+    logger.info("Scoring ours and the peer on %d test documents", len(test_docs))
     accuracy = measure_accuracy(nlp, classifier, test_docs)
-    inference = measure_inference(nlp, classifier, texts, settings)
+    logger.info("Timing inference: %d repetitions over %d notes", settings.repetitions, len(texts.corpus))
+    inference = measure_inference(nlp, classifier, texts, word_counts["corpus_words"], settings)
+    logger.info("Measuring peak memory")
     memory = measure_memory(model, texts, inference["ours"]["batch_size"], settings.gpu)
+    logger.info("Timing our training")
     our_training = in_fresh_process(
         time_our_training, model, train_path, settings.training_steps, settings.repetitions, settings.gpu
     )
-    return summarize(
-        model, settings, texts.word_counts(nlp), inference, memory, accuracy, peer_training, our_training
-    )
+    return summarize(model, settings, word_counts, inference, memory, accuracy, peer_training, our_training)
 
 
 def target_met(name: str, value: float) -> bool:

@@ -90,14 +90,14 @@ def score_documents(
         "spans": score_spans(gold_entities, predicted_entities),
         "span_confusion": overlap_confusion(gold_entities, predicted_entities),
         "bio_tokens": bio_classification_report(
-            [bio_tags(doc) for doc in gold_docs], [bio_tags(doc) for doc in predicted_docs]
+            [bio_tags(doc) for doc in gold_docs], [bio_tags(doc, predicted_spans_key) for doc in predicted_docs]
         ),
         "spacy": get_ner_prf(examples),
     }
     if any(doc._.token_categories is not None for doc in gold_docs):
         scores["handover"] = score_handover(
             [gold_token_categories(doc) for doc in gold_docs],
-            [predicted_token_categories(doc) for doc in predicted_docs],
+            [predicted_token_categories(doc, predicted_spans_key) for doc in predicted_docs],
             handover_categories,
         )
     if any(doc._.relations for doc in gold_docs):
@@ -128,13 +128,15 @@ def evaluate(
     gpu_id: int = -1,
     train_path: Optional[Union[str, Path]] = None,
     batch_size: int = 8,
+    spans_key: Optional[str] = None,
 ) -> Dict[str, object]:
     """Score pipeline ``model`` (a directory or package name) on the DocBin ``gold_path``.
 
     Writes ``<output_dir>/<dataset>.json``, ``<dataset>.md`` and its plots, and, with
     ``brat_dir``, the predictions as brat. ``train_path`` (a training DocBin) gives the
     handover categories of the CLEF macro average; default: the 35 of CLEF 2016 training.
-    Returns the scores written to the JSON.
+    ``spans_key`` scores the head writing ``doc.spans[spans_key]`` instead of ``doc.ents``
+    (one head of a multi-task pipeline). Returns the scores written to the JSON.
     """
     if dataset not in DATASETS:
         raise ValueError(f"Unknown dataset {dataset!r}; expected one of {DATASETS}")
@@ -153,12 +155,13 @@ def evaluate(
         "dataset": dataset,
         "model": {"name": f"{nlp.lang}_{nlp.meta.get('name')}", "version": nlp.meta.get("version")},
         "gold": Path(gold_path).name,
-        **score_documents(gold_docs, predicted_docs, handover_categories),
+        "spans_key": spans_key,
+        **score_documents(gold_docs, predicted_docs, handover_categories, predicted_spans_key=spans_key),
     }
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / f"{dataset}.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf8")
     write_report(scores, output_dir, dataset)
     if brat_dir is not None:
-        write_brat_predictions(predicted_docs, brat_dir)
+        write_brat_predictions(predicted_docs, brat_dir, predicted_spans_key=spans_key)
     return scores

@@ -7,6 +7,8 @@ reading them; importing :mod:`clinical_ie` does so.
 Data model written by the converters (see ``docs/data-model.md``):
 
 - ``doc._.doc_id``: the document's identifier (file stem), never a path.
+- ``doc._.corpus``: the task whose annotation the document carries (``n2c2`` or
+  ``handover``); heads of other tasks do not learn from it.
 - ``doc._.brat_entities``: every gold entity as read, ``{"id", "label", "fragments"}``
   with ``fragments`` a list of ``[start_char, end_char]`` (discontinuous entities
   have several).
@@ -26,6 +28,7 @@ ENTITIES_SPANS_KEY = "entities"
 
 DOC_EXTENSIONS = (
     "doc_id",
+    "corpus",
     "brat_entities",
     "relations",
     "token_categories",

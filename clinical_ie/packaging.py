@@ -14,7 +14,7 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set
+from typing import Dict, Iterable, List, Sequence, Set
 
 import spacy
 import srsly
@@ -78,7 +78,7 @@ def build_meta(
     nlp: Language,
     name: str,
     version: str,
-    metrics: Optional[dict],
+    evaluations: Dict[str, dict],
     training_data: str,
 ) -> dict:
     """The package's ``meta.json``: provenance, labels, metrics, license and use notes."""
@@ -92,8 +92,10 @@ def build_meta(
             "name": name,
             "version": version,
             "description": (
-                "Clinical medication and adverse-drug-event extraction (n2c2 2018 Track 2 "
-                "entity types) with a transformer and a linear-chain CRF head."
+                "Clinical information extraction with one shared transformer and a "
+                "linear-chain CRF head per task: " + ", ".join(
+                    f"{component} ({', '.join(labels[:3])}, ...)" for component, labels in pipeline_labels(nlp).items()
+                ) + "."
             ),
             "author": "en_clinical_ie contributors",
             "license": "MIT (code); see license_notes for the weights",
@@ -111,35 +113,62 @@ def build_meta(
             ],
         }
     )
-    if metrics is not None:
-        meta["performance"] = {**meta.get("performance", {}), **headline_metrics(metrics)}
-        meta["evaluation"] = metrics
+    if evaluations:
+        meta["performance"] = {**meta.get("performance", {}), **headline_metrics(evaluations)}
+        meta["evaluation"] = evaluations
     return meta
 
 
 def describe_training_data(docbin_paths: Iterable[Path], nlp: Language) -> str:
-    """One line on the training data: document and entity counts, no names or paths."""
-    docs = [doc for path in docbin_paths for doc in DocBin().from_disk(path).get_docs(nlp.vocab)]
-    words = sum(len(doc) for doc in docs)
-    ents = sum(len(doc.ents) for doc in docs)
-    return f"{len(docs)} annotated notes ({words:,} tokens, {ents:,} entities) in n2c2 2018 Track 2 format"
+    """One line on the training data: documents, tokens and entities per corpus; no
+    names or paths."""
+    counts: Dict[str, List[int]] = {}
+    for path in docbin_paths:
+        for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
+            tally = counts.setdefault(doc._.corpus or "unlabelled corpus", [0, 0, 0])
+            tally[0] += 1
+            tally[1] += len(doc)
+            tally[2] += len(doc.ents)
+    return "; ".join(
+        f"{corpus}: {docs} documents ({tokens:,} tokens, {ents:,} entities)"
+        for corpus, (docs, tokens, ents) in sorted(counts.items())
+    )
 
 
-def headline_metrics(metrics: dict) -> Dict[str, float]:
-    """The evaluation numbers shown in ``meta.performance`` and the model card."""
-    spans = metrics.get("spans", {})
+def headline_metrics(evaluations: Dict[str, dict]) -> Dict[str, float]:
+    """The numbers shown in ``meta.performance`` and the model card, per evaluated dataset:
+    entity P/R/F1 (strict and lenient: micro, label macro, document macro), relation
+    lenient / strict micro F1, and the CLEF handover token macro-F1."""
     summary = {}
-    for mode in ("strict", "lenient"):
-        for average in ("micro", "label_macro", "document_macro"):
-            scores = spans.get(mode, {}).get(average)
-            if isinstance(scores, dict):
+    for dataset, scores in evaluations.items():
+        for mode in ("strict", "lenient"):
+            for average in ("micro", "label_macro", "document_macro"):
+                values = scores.get("spans", {}).get(mode, {}).get(average)
                 for key in ("precision", "recall", "f1"):
-                    if key in scores:
-                        summary[f"{mode}_{average}_{key}"] = scores[key]
+                    if isinstance(values, dict) and key in values:
+                        summary[f"{dataset}_{mode}_{average}_{key}"] = values[key]
+            relations = scores.get("relations", {}).get(mode, {}).get("micro")
+            if relations:
+                summary[f"{dataset}_relations_{mode}_micro_f1"] = relations["f1"]
+        if "handover" in scores:
+            summary[f"{dataset}_clef_macro_f1"] = scores["handover"]["macro"]["f1"]
     return summary
 
 
-def model_card(meta: dict, example: str, example_ents: List[tuple]) -> str:
+def example_output(nlp: Language, text: str) -> str:
+    """What the pipeline finds in ``text``: ``doc.ents``, every head's span group, and the
+    medication records, one line each."""
+    doc = nlp(text)
+    lines = [f"doc.ents          {ent.text!r:22} {ent.label_:12} {ent._.confidence or 0:.3f}" for ent in doc.ents]
+    for key, group in doc.spans.items():
+        lines += [f"doc.spans[{key!r}] {span.text!r:22} {span.label_}" for span in group]
+    for record in doc._.medications:
+        found = {name: [a["text"] for a in values] for name, values in record.to_dict()["attributes"].items() if values}
+        lines.append(f"doc._.medications {record.text!r}: {found}")
+    return "\n".join(lines) or "(nothing found)"
+
+
+def model_card(meta: dict, example: str, output: str) -> str:
     """The package README: what it is, how to install and use it, labels and metrics."""
     name = f"{meta['lang']}_{meta['name']}"
     metrics_rows = "\n".join(
@@ -149,7 +178,6 @@ def model_card(meta: dict, example: str, example_ents: List[tuple]) -> str:
         f"| `{component}` | {', '.join(f'`{label}`' for label in labels)} |"
         for component, labels in meta["labels"].items()
     )
-    ents = "\n".join(f"{text!r:24} {label}" for text, label in example_ents) or "(no entities)"
     return f"""# {name} {meta['version']}
 
 {meta['description']}
@@ -179,7 +207,7 @@ for ent in doc.ents:
 Output of this package on that text:
 
 ```
-{ents}
+{output}
 ```
 
 ## Labels
@@ -287,7 +315,7 @@ def package_pipeline(
     name: str,
     version: str,
     training_docbins: List[Path],
-    metrics_path: Optional[Path] = None,
+    metrics_paths: Sequence[Path] = (),
 ) -> List[Path]:
     """Build the model wheel and sdist plus the library wheel into ``output_dir``.
 
@@ -301,11 +329,10 @@ def package_pipeline(
     removed = write_pruned_pipeline(nlp, staging)
     msg.good(f"Removed {removed} training strings from the string store")
     pruned = spacy.load(staging)
-    example_ents = [(ent.text, ent.label_) for ent in pruned(EXAMPLE_TEXT).ents]
-    metrics = json.loads(metrics_path.read_text(encoding="utf8")) if metrics_path else None
-    meta = build_meta(pruned, name, version, metrics, describe_training_data(training_docbins, nlp))
+    evaluations = {path.stem: json.loads(path.read_text(encoding="utf8")) for path in metrics_paths}
+    meta = build_meta(pruned, name, version, evaluations, describe_training_data(training_docbins, nlp))
     srsly.write_json(staging / "meta.json", meta)
-    (staging / "README.md").write_text(model_card(meta, EXAMPLE_TEXT, example_ents), encoding="utf8")
+    (staging / "README.md").write_text(model_card(meta, EXAMPLE_TEXT, example_output(pruned, EXAMPLE_TEXT)), encoding="utf8")
 
     spacy_package(staging, output_dir, name=name, version=version,
                   create_sdist=False, create_wheel=False, force=True, silent=False)

@@ -3,6 +3,7 @@ token-classification peer, CRF decoding share, peak memory, training throughput,
 F1 beside the peer's. Writes <output-dir>/results.json and results.md."""
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(message)s")
+    logging.getLogger("clinical_ie.benchmark").setLevel(logging.INFO)
     settings = BenchmarkSettings(
         repetitions=args.repetitions,
         min_words=args.min_words,

@@ -1,12 +1,9 @@
 """Evaluate a trained pipeline on a gold DocBin: metrics JSON, Markdown report, plots, brat."""
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from clinical_ie.evaluation import DATASETS, evaluate  # noqa: E402
+from clinical_ie.evaluation import DATASETS, evaluate
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -21,6 +18,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--train", type=Path, help="training DocBin: its handover categories form the CLEF macro average"
     )
     parser.add_argument("--batch-size", type=int, default=8, help="documents per nlp.pipe batch")
+    parser.add_argument(
+        "--spans-key", help="score the head writing doc.spans[KEY] (a multi-task pipeline) instead of doc.ents"
+    )
     return parser.parse_args(argv)
 
 
@@ -35,6 +35,7 @@ def main(argv=None) -> None:
         gpu_id=args.gpu_id,
         train_path=args.train,
         batch_size=args.batch_size,
+        spans_key=args.spans_key,
     )
     entities = scores["spans"]
     print(

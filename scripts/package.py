@@ -1,7 +1,7 @@
 """Package a trained pipeline as en_clinical_ie (model wheel + sdist + clinical-ie wheel)."""
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import typer
 
@@ -12,7 +12,7 @@ def main(
     model_dir: Path = typer.Argument(..., help="Trained pipeline folder (e.g. training/n2c2/model-best)"),
     output_dir: Path = typer.Argument(..., help="Where the wheels and sdist go (e.g. packages/)"),
     train: List[Path] = typer.Option(..., "--train", help="Training DocBin(s): searched for in the built files"),
-    metrics: Optional[Path] = typer.Option(None, "--metrics", help="metrics/<dataset>.json from evaluate"),
+    metrics: List[Path] = typer.Option([], "--metrics", help="metrics/<dataset>.json from evaluate (repeatable)"),
     name: str = typer.Option("clinical_ie", "--name", help="Package name without the 'en_' prefix"),
     version: str = typer.Option("0.1.0", "--version", help="Package version"),
 ):

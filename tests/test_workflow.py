@@ -58,8 +58,8 @@ def test_all_leaves_every_output(workflow_run):
     for path in (
         "corpus/n2c2/train.spacy", "corpus/n2c2/dev.spacy", "corpus/n2c2/test.spacy",
         "corpus/handover/train.spacy", "corpus/handover/dev.spacy", "corpus/handover/test.spacy",
-        "training/n2c2/model-best", "training/n2c2/model-last",
-        "metrics/n2c2.json", "metrics/n2c2.md",
+        "training/multitask/model-best", "training/multitask/model-last",
+        "metrics/n2c2.json", "metrics/n2c2.md", "metrics/handover.json", "metrics/handover.md",
         "packages/en_clinical_ie-0.1.0-py3-none-any.whl", "packages/en_clinical_ie-0.1.0.tar.gz",
     ):
         assert (project / path).exists(), path
@@ -71,11 +71,16 @@ def test_packaged_pipeline_loads_and_tags(workflow_run):
     project, _ = workflow_run
     model_dir = project / "packages" / "en_clinical_ie-0.1.0" / "en_clinical_ie" / "en_clinical_ie-0.1.0"
     nlp = spacy.load(model_dir)
-    assert nlp.pipe_names == ["transformer", "ner"]
+    assert nlp.pipe_names == ["transformer", "ner", "handover", "relations"]
     doc = nlp("Discharge Medications:\n1. Metformin 500 mg PO BID\n2. aspirin 81mg tablet daily")
     assert len(doc) > 10
     assert set(nlp.get_pipe("ner").labels) >= {"Drug", "Strength", "ADE"}
+    assert set(nlp.get_pipe("handover").labels) >= {"PatientIntroduction_Lastname", "Medication_Medicine"}
     assert all(ent.label_ in nlp.get_pipe("ner").labels for ent in doc.ents)
+    assert "medication" in doc.spans and "handover" in doc.spans
+    assert isinstance(doc._.medications, list)
+    assert {"ner", "handover"} <= set(nlp.meta["labels"])
+    assert any(key.startswith("handover_clef_macro") for key in nlp.meta["performance"])
 
 
 def test_second_run_skips_up_to_date_steps(workflow_run, tiny_bert):

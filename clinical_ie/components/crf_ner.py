@@ -13,6 +13,8 @@ Pipeline config (listening to a ``transformer`` component)::
     [components.ner]
     factory = "clinical_crf_ner"
     spans_key = null
+    set_ents = true
+    task = null
     allowed_labels = null
     max_span_length = {}
     learn_rate_scale = 10.0
@@ -37,9 +39,11 @@ Pipeline config (listening to a ``transformer`` component)::
 a ``[components.ner.max_span_length]`` section; ``allowed_labels`` is a list of labels or null.
 Labels: inferred from the training data (sorted), or ``[initialize.components.ner] labels``
 (e.g. ``spacy.read_labels.v1`` on the output of ``spacy init labels``).
-With ``spans_key = "sc"`` the head writes ``doc.spans["sc"]`` and its scores are
-``spans_sc_p/r/f/per_type``: set ``[training.score_weights] spans_sc_f = 1.0`` and
-``ents_f = null`` (the factory's default weights name ``ents_*``).
+With ``spans_key = "sc"`` the head writes ``doc.spans["sc"]`` (and ``doc.ents`` unless
+``set_ents = false``) and its scores are ``spans_sc_p/r/f/per_type``: set
+``[training.score_weights] spans_sc_f = 1.0`` and ``ents_f = null`` (the factory's default
+weights name ``ents_*``). With ``task = "handover"`` the head learns only from documents whose
+``doc._.corpus`` is ``handover`` (or unset), so several heads can train on a mixed corpus.
 """
 
 from contextlib import contextmanager
@@ -51,7 +55,7 @@ import torch
 from spacy.errors import Errors
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
-from spacy.scorer import Scorer, get_ner_prf
+from spacy.scorer import Scorer
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.util import registry
@@ -137,16 +141,35 @@ def cpu_single_thread(device: torch.device):
         torch.set_num_threads(n_threads)
 
 
-def score_crf_spans(examples: Iterable[Example], *, spans_key: Optional[str] = None, **kwargs) -> Dict:
-    """``ents_p/r/f/per_type`` on ``doc.ents``, or ``spans_<key>_p/r/f/per_type`` on
-    ``doc.spans[spans_key]`` (every gold span of the group counts, overlapping ones too)."""
-    if spans_key is None:
-        return get_ner_prf(examples)
+def head_spans(doc: Doc, spans_key: Optional[str]) -> List[Span]:
+    """A head's spans in a doc: ``doc.spans[spans_key]`` when the doc has that group, else
+    ``doc.ents``. Gold comes from the reference this way (converted corpora carry their
+    task's entities in ``doc.ents``); predictions, from where the head wrote them."""
+    if spans_key is not None and spans_key in doc.spans:
+        return list(doc.spans[spans_key])
+    return list(doc.ents)
+
+
+def annotated_for(example: Example, task: Optional[str]) -> bool:
+    """Whether the example's gold annotates this head's task.
+
+    A document from another corpus (``reference._.corpus`` set and different from
+    ``task``) says nothing about this head's labels: it must not teach it "O"."""
+    corpus = example.reference._.corpus
+    return task is None or corpus is None or corpus == task
+
+
+def score_crf_spans(
+    examples: Iterable[Example], *, spans_key: Optional[str] = None, task: Optional[str] = None, **kwargs
+) -> Dict:
+    """``ents_p/r/f/per_type`` (head writing ``doc.ents``), or ``spans_<key>_p/r/f/per_type``
+    (head writing ``doc.spans[spans_key]``), over the examples annotated for ``task``."""
+    prefix = "ents" if spans_key is None else f"spans_{spans_key}"
     return Scorer.score_spans(
-        examples,
-        attr=f"spans_{spans_key}",
-        getter=lambda doc, attr: doc.spans.get(spans_key, []),
-        has_annotation=lambda doc: spans_key in doc.spans,
+        [eg for eg in examples if annotated_for(eg, task)],
+        attr=prefix,
+        getter=lambda doc, attr: head_spans(doc, spans_key),
+        has_annotation=lambda doc: True,
         allow_overlap=True,
     )
 
@@ -162,6 +185,8 @@ def make_crf_scorer() -> Callable:
     default_config={
         "model": Config().from_str(DEFAULT_CRF_MODEL)["model"],
         "spans_key": None,
+        "set_ents": True,
+        "task": None,
         "allowed_labels": None,
         "max_span_length": {},
         "learn_rate_scale": 10.0,
@@ -174,6 +199,8 @@ def make_crf_ner(
     name: str,
     model: Model[List[Doc], List[Floats2d]],
     spans_key: Optional[str],
+    set_ents: bool,
+    task: Optional[str],
     allowed_labels: Optional[List[str]],
     max_span_length: Dict[str, int],
     learn_rate_scale: float,
@@ -185,6 +212,8 @@ def make_crf_ner(
         model,
         name,
         spans_key=spans_key,
+        set_ents=set_ents,
+        task=task,
         allowed_labels=allowed_labels,
         max_span_length=max_span_length,
         learn_rate_scale=learn_rate_scale,
@@ -223,11 +252,13 @@ class CRFEntityRecognizer(TrainablePipe):
     """Predicts non-overlapping labelled spans with a CRF over BIO tags.
 
     cfg: ``labels`` (tag order: ``O``, then ``B``/``I`` per label in this order), ``spans_key``
-    (None: read gold from and write to ``doc.ents``), ``allowed_labels`` (None: all),
-    ``max_span_length`` (label -> tokens).
-    Gold: the reference's ``doc.ents``, or ``doc.spans[spans_key]`` made non-overlapping by
-    :func:`resolve_overlaps`; spans that do not align with the predicted tokens, or whose label
-    is not in ``labels``, count as ``O``.
+    (None: write ``doc.ents``; else write ``doc.spans[spans_key]``, and ``doc.ents`` too when
+    ``set_ents``), ``task`` (None: every example annotates this head; else only examples
+    whose ``reference._.corpus`` is unset or equal), ``allowed_labels`` (None: all),
+    ``max_span_length`` (label -> tokens), ``learn_rate_scale``.
+    Gold: :func:`head_spans` of the reference, made non-overlapping by
+    :func:`resolve_overlaps`; spans that do not align with the predicted tokens, or whose
+    label is not in ``labels``, count as ``O``. Examples of other tasks give no gradient.
     """
 
     def __init__(
@@ -237,6 +268,8 @@ class CRFEntityRecognizer(TrainablePipe):
         name: str = "clinical_crf_ner",
         *,
         spans_key: Optional[str] = None,
+        set_ents: bool = True,
+        task: Optional[str] = None,
         allowed_labels: Optional[Sequence[str]] = None,
         max_span_length: Optional[Dict[str, int]] = None,
         learn_rate_scale: float = 1.0,
@@ -249,6 +282,8 @@ class CRFEntityRecognizer(TrainablePipe):
         self.cfg = {
             "labels": [],
             "spans_key": spans_key,
+            "set_ents": set_ents,
+            "task": task,
             "allowed_labels": None if allowed_labels is None else list(allowed_labels),
             "max_span_length": dict(max_span_length or {}),
             "learn_rate_scale": learn_rate_scale,
@@ -284,7 +319,10 @@ class CRFEntityRecognizer(TrainablePipe):
         """Add ``labels`` (default: every gold label in the examples, sorted) and initialize the model."""
         validate_get_examples(get_examples, "CRFEntityRecognizer.initialize")
         if labels is None:
-            labels = sorted({span.label_ for eg in get_examples() for span in self._gold_group(eg.reference)})
+            labels = sorted(
+                {span.label_ for eg in get_examples() if annotated_for(eg, self.cfg["task"])
+                 for span in head_spans(eg.reference, self.cfg["spans_key"])}
+            )
         for label in labels:
             self.add_label(label)
         self._require_labels()
@@ -310,7 +348,8 @@ class CRFEntityRecognizer(TrainablePipe):
         return decoded
 
     def set_annotations(self, docs: Iterable[Doc], decoded: List[Optional[crf.DecodedSpans]]) -> None:
-        """Write the spans to ``doc.ents`` (replacing it) or ``doc.spans[spans_key]``, with confidences."""
+        """Write the spans, with confidences, to ``doc.spans[spans_key]`` and/or ``doc.ents``
+        (replacing it)."""
         labels = self.labels
         key = self.cfg["spans_key"]
         for doc, found in zip(docs, decoded):
@@ -322,10 +361,10 @@ class CRFEntityRecognizer(TrainablePipe):
                     span = Span(doc, start, end, label=labels[label])
                     span._.confidence = probability
                     spans.append(span)
-            if key is None:
-                doc.ents = spans
-            else:
+            if key is not None:
                 doc.spans[key] = spans
+            if key is None or self.cfg["set_ents"]:
+                doc.ents = spans
 
     def update(
         self,
@@ -371,7 +410,11 @@ class CRFEntityRecognizer(TrainablePipe):
         self, examples: List[Example], emissions: List[Floats2d]
     ) -> Tuple[float, List[Floats2d], Dict[str, Floats2d]]:
         ops = self.model.ops
-        keep = [i for i, eg in enumerate(examples) if len(eg.predicted)]
+        task = self.cfg["task"]
+        keep = [i for i, eg in enumerate(examples) if len(eg.predicted) and annotated_for(eg, task)]
+        if not keep:  # zero gradients still reach the listener, which the encoder waits for
+            zeros = {name: ops.alloc(self.model.get_param(name).shape) for name in CRF_PARAMS}
+            return 0.0, [ops.alloc2f(*emission.shape) for emission in emissions], zeros
         padded, lengths = self._padded([emissions[i] for i in keep])
         padded.requires_grad_()
         params = {name: xp2torch(self.model.get_param(name), requires_grad=True) for name in CRF_PARAMS}
@@ -395,14 +438,10 @@ class CRFEntityRecognizer(TrainablePipe):
         lengths = torch.tensor([len(e) for e in emissions], device=padded.device)
         return padded, lengths
 
-    def _gold_group(self, doc: Doc) -> List[Span]:
-        key = self.cfg["spans_key"]
-        return list(doc.ents) if key is None else list(doc.spans.get(key, []))
-
     def _gold_tags(self, example: Example) -> numpy.ndarray:
         """Gold BIO tags (n_predicted_tokens,) of an example."""
         label_index = {label: i for i, label in enumerate(self.labels)}
-        gold = resolve_overlaps(self._gold_group(example.reference))
+        gold = resolve_overlaps(head_spans(example.reference, self.cfg["spans_key"]))
         aligned = example.get_aligned_spans_y2x(gold, allow_overlap=False)
         spans = [(s.start, s.end, label_index[s.label_]) for s in aligned if s.label_ in label_index]
         return crf.bio_tags(len(example.predicted), spans)

@@ -306,6 +306,7 @@ def read_brat_document(
     doc.ents = select_ents(spans, report)
     set_line_sentence_starts(doc, keep_together=spans)
     doc._.doc_id = txt_path.stem
+    doc._.corpus = "n2c2"
     doc._.brat_entities = brat_entities
     report.documents += 1
     report.tokens += len(doc)

@@ -99,6 +99,7 @@ def handover_doc(vocab: Vocab, doc_id: str, sentences: List[List[TokenLine]]) ->
     doc.spans[ENTITIES_SPANS_KEY] = spans
     doc.ents = spans
     doc._.doc_id = doc_id
+    doc._.corpus = "handover"
     doc._.token_categories = gold
     doc._.baseline_categories = predicted
     return doc
