@@ -6,6 +6,7 @@ card, run ``spacy package``, build this library's wheel beside it, and audit eve
 of the built artifacts for strings of the training notes.
 """
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -64,7 +65,7 @@ def write_pruned_pipeline(nlp: Language, output_dir: Path) -> int:
     nlp.to_disk(output_dir)
     strings_path = output_dir / "vocab" / "strings.json"
     before = len(srsly.read_json(strings_path))
-    keep = sorted({label for labels in pipeline_labels(nlp).values() for label in labels})
+    keep = sorted(pipeline_labels_flat(nlp))
     srsly.write_json(strings_path, keep)
     config_path = output_dir / "config.cfg"
     config = spacy.util.load_config(config_path, interpolate=False)
@@ -236,19 +237,15 @@ built wheel and sdist for the training notes' rare tokens and found none.
 """
 
 
-def training_strings(docbin_paths: Iterable[Path], nlp: Language, ignore: Set[str]) -> Set[str]:
-    """Distinctive token strings of the training notes, to search the package for.
-
-    Tokens of four or more characters with a letter, minus ``ignore`` (words that the
-    package carries for other reasons, such as the model card's example).
-    """
+def training_strings(docbin_paths: Iterable[Path], nlp: Language) -> Set[str]:
+    """Token strings of the training notes with four or more characters and a letter."""
     strings = set()
     for path in docbin_paths:
         for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
             strings.update(
                 t.text for t in doc if len(t.text) >= 4 and any(c.isalpha() for c in t.text)
             )
-    return strings - ignore
+    return strings
 
 
 def artifact_files(artifact: Path) -> Dict[str, bytes]:
@@ -276,21 +273,35 @@ def find_strings_in_artifacts(artifacts: Iterable[Path], strings: Set[str]) -> D
     return found
 
 
-def transformer_reference_bytes(nlp: Language) -> bytes:
-    """The saved transformer's tokenizer files and config: pretrained, not from notes.
+def reference_bytes(nlp: Language, written: Iterable[Path]) -> bytes:
+    """Everything the package carries for reasons other than the training notes.
 
-    They end up inside ``transformer/model``; a training string that also occurs in
-    them (a vocabulary entry, or a part of a key like ``post_processor``) is no evidence
-    of a leak.
+    The transformer's tokenizer files and full config, the tokenizer's rules and special
+    cases, the labels, spaCy's package templates and the files ``written`` here (model
+    card, meta). A training string that occurs in these (a vocabulary entry, a part of a
+    key like ``no_repeat_ngram_size`` or of a label like ``PatientIntroduction_...``) is
+    no evidence of a leak.
     """
-    if "transformer" not in nlp.pipe_names:
-        return b""
-    model = nlp.get_pipe("transformer").model
-    with tempfile.TemporaryDirectory() as folder:
-        model.tokenizer.save_pretrained(folder)
-        blobs = [path.read_bytes() for path in sorted(Path(folder).iterdir()) if path.is_file()]
-    blobs.append(model.transformer.config.to_json_string().encode("utf8"))
+    spacy_package_module = importlib.import_module("spacy.cli.package")
+    blobs = [nlp.tokenizer.to_bytes(), "\n".join(sorted(pipeline_labels_flat(nlp))).encode("utf8")]
+    blobs += [
+        getattr(spacy_package_module, name).encode("utf8")
+        for name in dir(spacy_package_module)
+        if name.startswith("TEMPLATE_")
+    ]
+    blobs += [path.read_bytes() for path in written]
+    if "transformer" in nlp.pipe_names:
+        model = nlp.get_pipe("transformer").model
+        with tempfile.TemporaryDirectory() as folder:
+            model.tokenizer.save_pretrained(folder)
+            blobs += [path.read_bytes() for path in sorted(Path(folder).iterdir()) if path.is_file()]
+        blobs.append(model.transformer.config.to_json_string(use_diff=False).encode("utf8"))
     return b"\n".join(blobs)
+
+
+def pipeline_labels_flat(nlp: Language) -> Set[str]:
+    """Every label of every component."""
+    return {label for labels in pipeline_labels(nlp).values() for label in labels}
 
 
 def build_library_wheel(output_dir: Path) -> Path:
@@ -350,11 +361,10 @@ def package_pipeline(
     library_wheel = build_library_wheel(output_dir)
 
     # The library wheel is this repository's code; only the model artifacts can carry notes.
-    ignore = words_in([(staging / "README.md").read_bytes(), (staging / "meta.json").read_bytes()])
-    pretrained = transformer_reference_bytes(pruned)
+    reference = reference_bytes(pruned, [staging / "README.md", staging / "meta.json"])
     suspects = {
-        s for s in training_strings(training_docbins, nlp, ignore)
-        if len(s) >= 6 and s.encode("utf8") not in pretrained
+        s for s in training_strings(training_docbins, nlp)
+        if len(s) >= 6 and s.encode("utf8") not in reference
     }
     leaks = find_strings_in_artifacts(model_artifacts, suspects)
     if leaks:
@@ -365,25 +375,3 @@ def package_pipeline(
         )
     msg.good(f"Searched {len(model_artifacts)} model artifacts for {len(suspects)} training-note strings: none found")
     return model_artifacts + [library_wheel]
-
-
-def words_in(blobs: Iterable[bytes]) -> Set[str]:
-    """Whitespace- and punctuation-separated words of some files' text."""
-    words: Set[str] = set()
-    for blob in blobs:
-        text = blob.decode("utf8", errors="ignore")
-        for chunk in text.split():
-            words.update(w for w in _split_punct(chunk) if w)
-    return words
-
-
-def _split_punct(chunk: str) -> List[str]:
-    out, current = [], []
-    for char in chunk:
-        if char.isalnum():
-            current.append(char)
-        else:
-            out.append("".join(current))
-            current = []
-    out.append("".join(current))
-    return out
