@@ -13,7 +13,7 @@ Pipeline config (listening to a ``transformer`` component)::
     [components.ner]
     factory = "clinical_crf_ner"
     spans_key = null
-    set_ents = true
+    set_ents = false
     task = null
     allowed_labels = null
     max_span_length = {}
@@ -39,8 +39,8 @@ Pipeline config (listening to a ``transformer`` component)::
 a ``[components.ner.max_span_length]`` section; ``allowed_labels`` is a list of labels or null.
 Labels: inferred from the training data (sorted), or ``[initialize.components.ner] labels``
 (e.g. ``spacy.read_labels.v1`` on the output of ``spacy init labels``).
-With ``spans_key = "sc"`` the head writes ``doc.spans["sc"]`` (and ``doc.ents`` unless
-``set_ents = false``) and its scores are ``spans_sc_p/r/f/per_type``: set
+With ``spans_key = "sc"`` the head writes ``doc.spans["sc"]`` (and ``doc.ents`` too with
+``set_ents = true``: the primary head of a multi-task pipeline) and its scores are ``spans_sc_p/r/f/per_type``: set
 ``[training.score_weights] spans_sc_f = 1.0`` and ``ents_f = null`` (the factory's default
 weights name ``ents_*``). With ``task = "handover"`` the head learns only from documents whose
 ``doc._.corpus`` is ``handover`` (or unset), so several heads can train on a mixed corpus.
@@ -64,6 +64,7 @@ from thinc.types import Floats2d
 from thinc.util import torch2xp, xp2torch
 
 from . import crf
+from .learn_rate import ScaledLearnRate
 
 DEFAULT_CRF_MODEL = """
 [model]
@@ -185,7 +186,7 @@ def make_crf_scorer() -> Callable:
     default_config={
         "model": Config().from_str(DEFAULT_CRF_MODEL)["model"],
         "spans_key": None,
-        "set_ents": True,
+        "set_ents": False,
         "task": None,
         "allowed_labels": None,
         "max_span_length": {},
@@ -221,20 +222,6 @@ def make_crf_ner(
     )
 
 
-class ScaledLearnRate:
-    """An optimizer seen through a constant learning-rate multiplier."""
-
-    def __init__(self, optimizer: Optimizer, scale: float) -> None:
-        self.optimizer = optimizer
-        self.scale = scale
-
-    def __call__(self, key, weights, gradient, *, lr_scale: float = 1.0):
-        return self.optimizer(key, weights, gradient, lr_scale=lr_scale * self.scale)
-
-    def __getattr__(self, name: str):
-        return getattr(self.optimizer, name)
-
-
 def resolve_overlaps(spans: Iterable[Span]) -> List[Span]:
     """A non-overlapping subset, chosen greedily: longer spans first, then earlier start,
     then label name; returned in document order."""
@@ -268,7 +255,7 @@ class CRFEntityRecognizer(TrainablePipe):
         name: str = "clinical_crf_ner",
         *,
         spans_key: Optional[str] = None,
-        set_ents: bool = True,
+        set_ents: bool = False,
         task: Optional[str] = None,
         allowed_labels: Optional[Sequence[str]] = None,
         max_span_length: Optional[Dict[str, int]] = None,

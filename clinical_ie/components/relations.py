@@ -26,6 +26,7 @@ Pipeline config (after a NER head writing ``doc.ents``, listening to ``transform
     max_distance = 60
     max_candidates_per_entity = 4
     threshold = 0.5
+    learn_rate_scale = 10.0
 
     [components.relations.model]
     @architectures = "clinical_ie.RelationClassifier.v1"
@@ -60,12 +61,13 @@ from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.util import registry
-from thinc.api import Config, Linear, Model, Relu, chain, set_dropout_rate
+from thinc.api import Config, Linear, Model, Optimizer, Relu, chain, set_dropout_rate
 from thinc.types import Floats1d, Floats2d, Ints1d, Ints2d
 
 from ..metrics.relations import doc_relations, score_relations
 from ..metrics.spans import MATCH_MODES
 from ..records import entity_spans, register_medications_extension
+from .learn_rate import ScaledLearnRate
 
 NO_RELATION = 0
 """Class index of "no relation"; class ``i + 1`` is the component's ``labels[i]``."""
@@ -297,6 +299,7 @@ def make_relation_scorer() -> Callable:
         "max_distance": 60,
         "max_candidates_per_entity": 4,
         "threshold": 0.5,
+        "learn_rate_scale": 10.0,
         "scorer": {"@scorers": "clinical_ie.relation_scorer.v1"},
     },
     default_score_weights={
@@ -317,6 +320,7 @@ def make_medication_relations(
     max_distance: int,
     max_candidates_per_entity: int,
     threshold: float,
+    learn_rate_scale: float,
     scorer: Optional[Callable],
 ) -> "MedicationRelationExtractor":
     """A medication relation component; see the module docstring for its config."""
@@ -327,6 +331,7 @@ def make_medication_relations(
         max_distance=max_distance,
         max_candidates_per_entity=max_candidates_per_entity,
         threshold=threshold,
+        learn_rate_scale=learn_rate_scale,
         scorer=scorer,
     )
 
@@ -343,7 +348,8 @@ class MedicationRelationExtractor(TrainablePipe):
 
     cfg: ``labels`` (relation types ``<Attribute>-Drug``; class ``i + 1`` is ``labels[i]``),
     ``max_distance`` and ``max_candidates_per_entity`` (candidate generation, see
-    :func:`candidate_pairs`), ``threshold`` (least type probability of an output relation).
+    :func:`candidate_pairs`), ``threshold`` (least type probability of an output relation),
+    ``learn_rate_scale`` (the head's learning rate over the encoder's, as in the CRF head).
     """
 
     def __init__(
@@ -355,6 +361,7 @@ class MedicationRelationExtractor(TrainablePipe):
         max_distance: int = 60,
         max_candidates_per_entity: int = 4,
         threshold: float = 0.5,
+        learn_rate_scale: float = 1.0,
         scorer: Optional[Callable] = score_relation_examples,
     ) -> None:
         register_medications_extension()
@@ -367,6 +374,7 @@ class MedicationRelationExtractor(TrainablePipe):
             "max_distance": max_distance,
             "max_candidates_per_entity": max_candidates_per_entity,
             "threshold": threshold,
+            "learn_rate_scale": learn_rate_scale,
         }
 
     @property
@@ -458,6 +466,10 @@ class MedicationRelationExtractor(TrainablePipe):
                         }
                     )
             doc._.relations = relations
+
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Update the head's own parameters at the learning rate times ``learn_rate_scale``."""
+        self.model.finish_update(ScaledLearnRate(sgd, self.cfg.get("learn_rate_scale", 1.0)))
 
     def update(
         self,

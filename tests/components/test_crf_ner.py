@@ -203,7 +203,7 @@ def test_scaled_learn_rate_multiplies_the_step():
     import numpy
     from thinc.api import Adam
 
-    from clinical_ie.components.crf_ner import ScaledLearnRate
+    from clinical_ie.components.learn_rate import ScaledLearnRate
 
     gradient = numpy.asarray([0.5, -2.0, 1.0], dtype="f")
     steps = {}
