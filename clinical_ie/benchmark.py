@@ -616,6 +616,7 @@ class BenchmarkSettings:
     peer_steps: Optional[int] = None
     training_steps: int = 15
     gpu: bool = False
+    multitask_model: Optional[PathLike] = None
 
 
 def speed_summary(speeds: Sequence[float]) -> Dict[str, object]:
@@ -735,7 +736,12 @@ def summarize(
         "model": str(model),
         "base_transformer": peer_training["base_transformer"],
         "machine": machine_info(settings.gpu),
-        "settings": {**settings.__dict__, "batch_sizes": list(settings.batch_sizes), "peer_steps": training["peer"]["steps"]},
+        "settings": {
+            **settings.__dict__,
+            "batch_sizes": list(settings.batch_sizes),
+            "peer_steps": training["peer"]["steps"],
+            "multitask_model": None if settings.multitask_model is None else str(settings.multitask_model),
+        },
         "texts": texts,
         "inference": {system: inference[system] for system in ("ours", "limit", "peer")},
         "crf_share": inference["crf_share"],
@@ -771,7 +777,28 @@ def run_benchmark(model: PathLike, train_path: PathLike, test_path: PathLike, se
     our_training = in_fresh_process(
         time_our_training, model, train_path, settings.training_steps, settings.repetitions, settings.gpu
     )
-    return summarize(model, settings, word_counts, inference, memory, accuracy, peer_training, our_training)
+    results = summarize(model, settings, word_counts, inference, memory, accuracy, peer_training, our_training)
+    if settings.multitask_model is not None:
+        logger.info("Timing the multi-task model with every head and with one")
+        results["heads"] = measure_heads(
+            settings.multitask_model, texts.corpus, inference["ours"]["batch_size"], settings.repetitions, settings.gpu
+        )
+    return results
+
+
+def measure_heads(model: PathLike, texts: Sequence[str], batch_size: int, repetitions: int, gpu: bool) -> Dict[str, object]:
+    """Words per second of a multi-task pipeline with every head, and with only the
+    transformer and its first head (the encoder runs once either way)."""
+    nlp = spacy.load(model)
+    heads = [name for name in nlp.pipe_names if name != "transformer"]
+    words = sum(count_words(doc) for doc in nlp.tokenizer.pipe(texts))
+    time_pipeline(nlp, texts[:4], batch_size=4, gpu=gpu)
+    speeds = {}
+    for enabled in (heads, heads[:1]):
+        with nlp.select_pipes(enable=["transformer", *enabled]):
+            runs = [words / time_pipeline(nlp, texts, batch_size, gpu)["seconds"] for _ in range(repetitions)]
+        speeds[" + ".join(enabled)] = speed_summary(runs)
+    return {"model": str(model), "words": words, "words_per_second": speeds}
 
 
 def target_met(name: str, value: float) -> bool:
@@ -858,6 +885,16 @@ def results_markdown(results: Dict[str, object]) -> str:
         "- " + ", ".join(f"{name} {version}" for name, version in machine["versions"].items()),
         "",
     ]
+    if "heads" in results:
+        heads = results["heads"]
+        lines += [
+            f"## Heads of the multi-task model `{heads['model']}` ({heads['words']:,} words)",
+            "",
+            "| heads on the shared transformer | words/s |",
+            "| --- | ---: |",
+        ]
+        lines += [f"| {name} | {speed['words_per_second']:,.0f} |" for name, speed in heads["words_per_second"].items()]
+        lines.append("")
     return "\n".join(lines)
 
 

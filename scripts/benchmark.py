@@ -4,12 +4,9 @@ F1 beside the peer's. Writes <output-dir>/results.json and results.md."""
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from clinical_ie.benchmark import BenchmarkSettings, run_benchmark, write_results  # noqa: E402
+from clinical_ie.benchmark import BenchmarkSettings, run_benchmark, write_results
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,6 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--training-steps", type=int, default=defaults.training_steps, help="steps timed for our training throughput"
     )
+    parser.add_argument(
+        "--multitask-model", type=Path, help="also time this multi-task pipeline with every head and with its first head only"
+    )
     return parser.parse_args(argv)
 
 
@@ -51,6 +51,7 @@ def main(argv=None) -> None:
         peer_steps=args.peer_steps,
         training_steps=args.training_steps,
         gpu=args.gpu,
+        multitask_model=args.multitask_model,
     )
     results = run_benchmark(args.model, args.train, args.test, settings)
     write_results(results, args.output_dir)

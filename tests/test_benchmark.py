@@ -89,6 +89,7 @@ def test_run_benchmark_gives_every_measurement(untrained_pipeline, tmp_path, mon
         tuning_words=200,
         peer_steps=3,
         training_steps=2,
+        multitask_model=model,
     )
     results = run_benchmark(model, train, test, settings)
     texts = results["texts"]
@@ -108,6 +109,8 @@ def test_run_benchmark_gives_every_measurement(untrained_pipeline, tmp_path, mon
         "ours_over_limit", "ours_over_peer", "crf_share", "memory_long_over_short", "f1_ours_minus_peer"
     }
     assert results["machine"]["versions"]["spacy"]
+    assert results["heads"]["words"] == texts["corpus_words"]
+    assert all(speed["words_per_second"] > 0 for speed in results["heads"]["words_per_second"].values())
     write_results(results, tmp_path)
     assert (tmp_path / "results.json").exists()
     assert "| ours: `nlp.pipe` |" in (tmp_path / "results.md").read_text() == results_markdown(results)
