@@ -15,7 +15,8 @@ from spacy.training import Example
 
 import clinical_ie
 from clinical_ie.packaging import artifact_files, find_strings_in_artifacts, package_pipeline
-from conftest import REPO_ROOT
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 SECRET_NAME = "Zorblaxquintavius"  # made up; appears only in the training note below
 TRAIN_TEXTS = [

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import spacy
 
-from conftest import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
 
 PROJECT_FILES = ("project.yml", "configs", "scripts", "assets/sample")
 

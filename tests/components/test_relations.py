@@ -1,5 +1,7 @@
 """The clinical_medication_relations component: candidates, gradients, training, serialization."""
 
+from pathlib import Path
+
 import numpy
 import pytest
 import spacy
@@ -17,7 +19,7 @@ from clinical_ie.components.relations import (
 from clinical_ie.evaluation import read_docs
 from clinical_ie.labels import N2C2_RELATION_TYPES
 
-from conftest import SAMPLE_DIR
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "assets" / "sample"
 
 TRANSFORMER_CONFIG = """
 [nlp]
