@@ -2,12 +2,9 @@
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from clinical_ie.annotate_folder import annotate_folder  # noqa: E402
+from clinical_ie.annotate_folder import annotate_folder
 
 
 def parse_args(argv=None) -> argparse.Namespace:

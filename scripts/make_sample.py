@@ -4,12 +4,9 @@ Usage: python scripts/make_sample.py assets/sample --seed 0
 """
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from clinical_ie.sample import write_sample  # noqa: E402
+from clinical_ie.sample import write_sample
 
 
 def main(argv: list[str] | None = None) -> None:
