@@ -374,4 +374,5 @@ def package_pipeline(
             "not shipping it (the strings are not printed: they are note text)."
         )
     msg.good(f"Searched {len(model_artifacts)} model artifacts for {len(suspects)} training-note strings: none found")
+    shutil.rmtree(staging)
     return model_artifacts + [library_wheel]

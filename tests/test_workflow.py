@@ -92,3 +92,14 @@ def test_second_run_skips_up_to_date_steps(workflow_run, tiny_bert):
     assert result.returncode == 0, result.stderr[-3000:]
     for step in ("convert-n2c2", "convert-handover", "train", "evaluate", "package"):
         assert f"Skipping '{step}': nothing changed" in result.stdout, step
+
+
+def test_wandb_run_holds_no_data_path_or_note_text(workflow_run):
+    project, _ = workflow_run
+    runs = list((project / "wandb").glob("offline-run-*"))
+    assert runs, "training logged no offline wandb run"
+    needles = [b"assets/sample", b"corpus/n2c2", b"train.spacy", b"SYNTHETIC", b"Discharge Medications"]
+    for path in (project / "wandb").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not [n for n in needles if n in data], path.relative_to(project)
