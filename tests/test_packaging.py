@@ -13,7 +13,6 @@ import spacy
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
-import clinical_ie
 from clinical_ie.packaging import artifact_files, find_strings_in_artifacts, package_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

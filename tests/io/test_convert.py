@@ -129,6 +129,7 @@ def test_cli_help_and_labels(tmp_path):
         convert.app,
         ["brat", str(folder), str(tmp_path / "o.spacy"), "--report", str(tmp_path / "r.json"), "--labels", "Strength"],
     )
+    assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "r.json").read_text())["entities_dropped"]["label_not_selected"] == 2
 
 

@@ -67,7 +67,6 @@ def test_newline_separator_tokens_are_not_scored():
     """The converter's sentence-separating newline tokens are no file tokens: never counted."""
     import spacy
 
-    import clinical_ie  # noqa: F401
     from clinical_ie.metrics import gold_token_categories, predicted_token_categories
 
     nlp = spacy.blank("en")
