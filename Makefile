@@ -12,7 +12,7 @@ SPACY_ARGS ?=
 $(VENV)/.installed: setup.cfg pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "$(TORCH)" -r requirements.txt -e ".[train,test]"
+	$(PY) -m pip install --quiet "$(TORCH)" -r requirements.txt -e ".[train,test,ray]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -28,7 +28,6 @@ import json
 import logging
 import os
 import platform
-import resource
 import statistics
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -47,6 +46,7 @@ from spacy.tokens import Doc
 
 from .components import crf
 from .evaluation import predict_docs, read_docs
+from .measure import count_words, peak_rss_mib
 from .metrics import gold_entity_spans, predicted_entity_spans, score_spans
 from .metrics.spans import EntitySpan
 from .transformer import resolve_transformer
@@ -65,11 +65,6 @@ TARGETS = {
 
 
 # --- texts -------------------------------------------------------------------------------
-
-
-def count_words(doc: Doc) -> int:
-    """Tokens of ``doc`` that are not whitespace."""
-    return sum(not token.is_space for token in doc)
 
 
 def notes_to_words(nlp: Language, notes: Sequence[str], min_words: int) -> List[str]:
@@ -136,21 +131,6 @@ def in_fresh_process(function: Callable, *args):
     """``function(*args)`` in a new Python process (spawned: nothing inherited but the environment)."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as executor:
         return executor.submit(function, *args).result()
-
-
-def peak_rss_mib() -> float:
-    """This process's resident-set high-water mark, MiB.
-
-    Linux: ``VmHWM`` of ``/proc/self/status``, which starts afresh when a process starts a
-    program. Not ``getrusage``'s ``ru_maxrss``: Linux carries that across ``execve``, so a
-    spawned child would report its parent's peak. Elsewhere: ``ru_maxrss`` (bytes on macOS).
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 # --- ours and the limit --------------------------------------------------------------------

@@ -56,3 +56,35 @@ def _build_tiny_bert(path: Path) -> Path:
 def tiny_bert(tmp_path_factory) -> Path:
     """Path of a 2-layer, 64-wide random BERT with a WordPiece vocab, saved locally."""
     return _build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
+
+
+RULE_DRUGS = [
+    "aspirin", "metoprolol", "lisinopril", "vancomycin", "prednisone", "warfarin", "oxycodone",
+    "lactulose", "senna", "diltiazem", "heparin", "omeprazole", "atorvastatin", "amoxicillin",
+]
+
+
+@pytest.fixture(scope="session")
+def relation_pipeline(tmp_path_factory) -> Path:
+    """A saved pipeline without a transformer: rule-based Drug/Strength entities, then an
+    (untrained) relation component that links every candidate (threshold 0)."""
+    from clinical_ie.io.tokenizer import clinical_english
+
+    nlp = clinical_english()
+    ruler = nlp.add_pipe("entity_ruler")
+    nlp.add_pipe(
+        "clinical_medication_relations",
+        name="relations",
+        config={"threshold": 0.0, "model": {"tok2vec": {"width": 16, "depth": 1}}},
+    )
+    nlp.get_pipe("relations").add_label("Strength-Drug")
+    nlp.initialize()  # before the patterns: it empties the ruler
+    ruler.add_patterns(
+        [
+            {"label": "Drug", "pattern": [{"LOWER": {"IN": RULE_DRUGS}}]},
+            {"label": "Strength", "pattern": [{"LIKE_NUM": True}, {"LOWER": "mg"}]},
+        ]
+    )
+    path = tmp_path_factory.mktemp("pipeline") / "relation_pipeline"
+    nlp.to_disk(path)
+    return path

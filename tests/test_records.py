@@ -1,17 +1,12 @@
 """Medication records (doc._.medications), note records and the folder annotation command."""
 
 import json
-import logging
 
 import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
 import clinical_ie  # noqa: F401  (registers the Doc extensions)
-from clinical_ie.annotate_folder import annotate_folder
-from clinical_ie.io.brat import parse_ann
-from clinical_ie.io.report import ConversionReport
-from clinical_ie.io.tokenizer import clinical_english
 from clinical_ie.records import ATTRIBUTE_LABELS, medication_records, note_record, register_medications_extension
 
 register_medications_extension()
@@ -96,51 +91,3 @@ def test_note_record():
     assert record["entities"][1] == {"label": "Strength", "start": 8, "end": 13, "text": "81 mg", "confidence": 0.98}
     assert [m["text"] for m in record["medications"]] == ["Aspirin", "metoprolol"]
     assert json.loads(json.dumps(record)) == record
-
-
-@pytest.fixture(scope="module")
-def relation_pipeline(tmp_path_factory):
-    """A saved pipeline: rule-based Drug/Strength entities, then an (untrained) relation
-    component that links every candidate (threshold 0)."""
-    nlp = clinical_english()
-    ruler = nlp.add_pipe("entity_ruler")
-    nlp.add_pipe(
-        "clinical_medication_relations",
-        name="relations",
-        config={"threshold": 0.0, "model": {"tok2vec": {"width": 16, "depth": 1}}},
-    )
-    nlp.get_pipe("relations").add_label("Strength-Drug")
-    nlp.initialize()  # before the patterns: it empties the ruler
-    ruler.add_patterns(
-        [
-            {"label": "Drug", "pattern": [{"LOWER": {"IN": ["aspirin", "metoprolol"]}}]},
-            {"label": "Strength", "pattern": [{"LIKE_NUM": True}, {"LOWER": "mg"}]},
-        ]
-    )
-    path = tmp_path_factory.mktemp("pipeline") / "relation_pipeline"
-    nlp.to_disk(path)
-    return path
-
-
-def test_annotate_folder_writes_jsonl_and_brat(relation_pipeline, tmp_path, caplog):
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "b.txt").write_text("Secret metoprolol 25 mg\nbid", encoding="utf8")
-    (notes / "a.txt").write_bytes("\ufeffAspirin 81 mg daily".encode("utf8"))
-    (notes / "bad.txt").write_bytes(b"\xff\xfe not utf8")
-    output = tmp_path / "out"
-    with caplog.at_level(logging.DEBUG):
-        counts = annotate_folder(relation_pipeline, notes, output, batch_size=2)
-    assert counts == {"notes": 3, "annotated": 2, "failed": 1}
-    records = [json.loads(line) for line in (output / "annotations.jsonl").read_text(encoding="utf8").splitlines()]
-    assert [r["id"] for r in records] == ["a", "b", "bad"]
-    assert records[0]["error"] is None and records[2]["error"] and records[2]["entities"] == []
-    assert [(e["label"], e["text"]) for e in records[1]["entities"]] == [("Drug", "metoprolol"), ("Strength", "25 mg")]
-    assert records[0]["medications"][0]["attributes"]["strength"][0]["text"] == "81 mg"
-    assert (output / "brat" / "a.txt").read_text(encoding="utf8") == "Aspirin 81 mg daily"
-    ann_text = (output / "brat" / "b.ann").read_text(encoding="utf8")
-    entities, relations = parse_ann(ann_text, "b.ann", ConversionReport("brat"))
-    assert [(e.label, e.fragments) for e in entities] == [("Drug", [(7, 17)]), ("Strength", [(18, 23)])]
-    assert [(r.type, r.arg1, r.arg2) for r in relations] == [("Strength-Drug", "T2", "T1")]
-    assert not (output / "brat" / "bad.ann").exists()
-    assert caplog.records and not any("Secret" in r.getMessage() or "Aspirin" in r.getMessage() for r in caplog.records)

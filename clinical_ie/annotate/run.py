@@ -1,0 +1,183 @@
+"""One annotation run: scan the input, resume the output folder, run the backend, write shards."""
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import Dict, Optional, Union
+
+import spacy
+from spacy.language import Language
+
+from .backends import BACKENDS, local_results, ray_results, threads_per_worker
+from .inputs import DEFAULT_MAX_CHARS, scan_input
+from .output import ShardedOutput
+from .worker import AnnotatorConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AnnotationSettings:
+    """How to run: backend and workers, output format and sharding, limits.
+
+    ``threads``: torch threads per worker (default: the cores divided among the workers; one
+    per Ray actor on an existing cluster). ``max_shards``: annotate at most this many more
+    shards, then stop (a time-boxed job; rerun to go on). ``log_every``: seconds between
+    progress lines.
+    """
+
+    backend: str = "local"
+    workers: int = 1
+    gpu: bool = False
+    address: Optional[str] = None
+    output_format: str = "jsonl"
+    batch_size: int = 8
+    shard_size: int = 1000
+    max_chars: int = DEFAULT_MAX_CHARS
+    threads: Optional[int] = None
+    max_shards: Optional[int] = None
+    brat: bool = False
+    log_every: float = 10.0
+
+    def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
+        for name in ("workers", "batch_size", "shard_size", "max_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+    def worker_threads(self) -> int:
+        if self.threads:
+            return self.threads
+        if self.backend == "ray" and self.address:
+            return 1
+        return threads_per_worker(self.workers)
+
+
+@dataclass
+class AnnotationSummary:
+    """What a run did. Rates count only the notes annotated in this run."""
+
+    notes: int
+    notes_done_before: int
+    notes_annotated: int = 0
+    notes_failed: int = 0
+    words: int = 0
+    seconds: float = 0.0
+    shards_written: int = 0
+    shards_total: int = 0
+    complete: bool = False
+    worker_peak_rss_mib: Dict[str, float] = field(default_factory=dict)
+    warnings: Dict[str, int] = field(default_factory=dict)
+    brat_skipped: int = 0
+
+    @property
+    def notes_per_second(self) -> float:
+        return (self.notes_annotated + self.notes_failed) / self.seconds if self.seconds else 0.0
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> Dict[str, object]:
+        return {**asdict(self), "notes_per_second": self.notes_per_second, "words_per_second": self.words_per_second}
+
+
+def model_identity(model: Union[str, Path, Language]) -> Dict[str, str]:
+    """``{"name", "version"}`` of a pipeline, an installed package or a pipeline folder (its meta)."""
+    if isinstance(model, Language):
+        meta = model.meta
+    elif Path(model).is_dir():
+        meta = spacy.util.load_meta(Path(model) / "meta.json")
+    elif spacy.util.is_package(str(model)):
+        meta = spacy.util.load_meta(spacy.util.get_package_path(str(model)) / "meta.json")
+    else:
+        raise OSError(f"model {str(model)!r} is neither an installed package nor a pipeline folder")
+    return {"name": f"{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}", "version": str(meta.get("version", ""))}
+
+
+class Progress:
+    """Periodic log line: notes done of the total, notes per second, words per second, ETA."""
+
+    def __init__(self, total: int, done_before: int, every: float):
+        self.total, self.done, self.every = total, done_before, every
+        self.done_before = done_before
+        self.started = self.last = perf_counter()
+
+    def update(self, notes: int, summary: AnnotationSummary, force: bool = False) -> None:
+        self.done += notes
+        now = perf_counter()
+        if not force and now - self.last < self.every:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-9)
+        rate = (self.done - self.done_before) / elapsed
+        remaining = (self.total - self.done) / rate if rate else float("inf")
+        eta = f"{int(remaining // 3600)}:{int(remaining % 3600 // 60):02d}:{int(remaining % 60):02d}" if rate else "?"
+        logger.info(
+            "annotated %d of %d notes (%.1f%%): %.1f notes/s, %.0f words/s, ETA %s",
+            self.done, self.total, 100 * self.done / max(self.total, 1), rate, summary.words / elapsed, eta,
+        )
+
+
+def run_annotation(
+    model: Union[str, Path, Language],
+    input_path: Union[str, Path],
+    output_dir: Union[str, Path],
+    settings: Optional[AnnotationSettings] = None,
+) -> AnnotationSummary:
+    """Annotate every note of ``input_path`` into ``output_dir`` (shards + manifest), resuming
+    what an earlier run over the same input left; see :mod:`clinical_ie.annotate`."""
+    settings = settings or AnnotationSettings()
+    index = scan_input(input_path)
+    logger.info("input: %s, %d notes", index.spec.describe(), len(index))
+    if index.ignored_files:
+        logger.warning("%d entries of the input folder are not .txt files and were ignored", index.ignored_files)
+    output = ShardedOutput(
+        output_dir, index, model_identity(model), settings.output_format, settings.shard_size, settings.max_chars, settings.brat
+    )
+    pending = output.pending_shards()
+    if settings.max_shards is not None:
+        pending = pending[: settings.max_shards]
+    summary = AnnotationSummary(len(index), output.notes_done(), shards_total=output.manifest["shards_total"])
+    logger.info(
+        "%d of %d shards already done; annotating %d with the %s backend, %d worker(s), %d thread(s) each",
+        len(output.done_shards), summary.shards_total, len(pending), settings.backend, settings.workers, settings.worker_threads(),
+    )
+    config = AnnotatorConfig(
+        str(model) if not isinstance(model, Language) else "",
+        index.spec, settings.max_chars, settings.gpu, settings.worker_threads(), settings.brat,
+    )
+    units = output.work_units(pending, settings.batch_size)
+    if settings.backend == "ray":
+        if isinstance(model, Language):
+            raise ValueError("the ray backend loads the model in its actors: pass the model's name or folder")
+        results = ray_results(config, units, settings.workers, settings.address, settings.gpu)
+    else:
+        results = local_results(config, units, settings.workers, model if isinstance(model, Language) else None)
+    progress = Progress(len(index), summary.notes_done_before, settings.log_every)
+    started = perf_counter()
+    for result in results:
+        failed = sum(json.loads(record)["error"] is not None for record in result.records)
+        summary.notes_failed += failed
+        summary.notes_annotated += len(result.records) - failed
+        summary.words += result.words
+        summary.seconds = perf_counter() - started
+        pid = str(result.pid)
+        summary.worker_peak_rss_mib[pid] = max(summary.worker_peak_rss_mib.get(pid, 0.0), result.peak_rss_mib)
+        for code, count in result.warnings.items():
+            summary.warnings[code] = summary.warnings.get(code, 0) + count
+        if output.add(result) is not None:
+            summary.shards_written += 1
+        progress.update(len(result.records), summary)
+    summary.seconds = perf_counter() - started
+    summary.complete = output.manifest["complete"]
+    summary.brat_skipped = output.brat_skipped
+    if summary.warnings:
+        logger.warning("warnings while annotating (messages withheld, they may quote notes): %s", summary.warnings)
+    if summary.notes_annotated + summary.notes_failed:
+        progress.update(0, summary, force=True)
+    return summary
+

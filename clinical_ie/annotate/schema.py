@@ -1,0 +1,120 @@
+"""The annotation record: one per input note, as JSON (JSON Lines shards) or Arrow (Parquet shards).
+
+A record is :func:`clinical_ie.records.note_record` of the annotated note, or
+:func:`error_record` for a note that could not be annotated. :data:`RECORD_JSON_SCHEMA` is the
+contract (README, "Annotating notes at scale"); :func:`record_arrow_schema` is the same shape
+for Parquet.
+"""
+
+from typing import Dict
+
+from ..records import ATTRIBUTE_LABELS
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_OFFSET = {"type": "integer", "minimum": 0}
+_TEXT = {"type": "string"}
+
+_ATTRIBUTE_VALUE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["label", "text", "start_char", "end_char", "confidence", "relation_confidence"],
+    "properties": {
+        "label": {"enum": list(ATTRIBUTE_LABELS)},
+        "text": _TEXT,
+        "start_char": _OFFSET,
+        "end_char": _OFFSET,
+        "confidence": _NUMBER_OR_NULL,
+        "relation_confidence": _NUMBER_OR_NULL,
+    },
+}
+
+RECORD_JSON_SCHEMA: Dict[str, object] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "en_clinical_ie annotation record",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "entities", "medications", "error"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "entities": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["label", "start", "end", "text", "confidence"],
+                "properties": {
+                    "label": {"type": "string", "minLength": 1},
+                    "start": _OFFSET,
+                    "end": _OFFSET,
+                    "text": _TEXT,
+                    "confidence": _NUMBER_OR_NULL,
+                },
+            },
+        },
+        "medications": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "text", "start_char", "end_char", "confidence", "attributes"],
+                "properties": {
+                    "id": _TEXT,
+                    "text": _TEXT,
+                    "start_char": _OFFSET,
+                    "end_char": _OFFSET,
+                    "confidence": _NUMBER_OR_NULL,
+                    "attributes": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": [label.lower() for label in ATTRIBUTE_LABELS],
+                        "properties": {label.lower(): {"type": "array", "items": _ATTRIBUTE_VALUE} for label in ATTRIBUTE_LABELS},
+                    },
+                },
+            },
+        },
+        "error": {"type": ["string", "null"], "minLength": 1},
+    },
+}
+"""JSON Schema of a record. An ``error`` record has empty ``entities`` and ``medications``."""
+
+
+def error_record(note_id: str, reason: str) -> Dict[str, object]:
+    """The record of a note that could not be annotated."""
+    return {"id": note_id, "entities": [], "medications": [], "error": reason}
+
+
+def record_arrow_schema():
+    """The Arrow schema of Parquet shards (same fields and nesting as the JSON records)."""
+    import pyarrow as pa
+
+    attribute_value = pa.struct(
+        [
+            ("label", pa.string()),
+            ("text", pa.string()),
+            ("start_char", pa.int64()),
+            ("end_char", pa.int64()),
+            ("confidence", pa.float64()),
+            ("relation_confidence", pa.float64()),
+        ]
+    )
+    entity = pa.struct(
+        [("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()), ("confidence", pa.float64())]
+    )
+    medication = pa.struct(
+        [
+            ("id", pa.string()),
+            ("text", pa.string()),
+            ("start_char", pa.int64()),
+            ("end_char", pa.int64()),
+            ("confidence", pa.float64()),
+            ("attributes", pa.struct([(label.lower(), pa.list_(attribute_value)) for label in ATTRIBUTE_LABELS])),
+        ]
+    )
+    return pa.schema(
+        [
+            pa.field("id", pa.string(), nullable=False),
+            ("entities", pa.list_(entity)),
+            ("medications", pa.list_(medication)),
+            ("error", pa.string()),
+        ]
+    )

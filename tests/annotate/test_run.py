@@ -1,0 +1,211 @@
+"""Annotation runs with the local backend: one record per note, bad notes, resuming, privacy."""
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import spacy
+from annotate_helpers import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes
+from spacy.language import Language
+
+from clinical_ie.annotate import AnnotationSettings, OutputError, read_annotations, run_annotation
+from clinical_ie.annotate.output import MANIFEST_NAME
+from clinical_ie.io.brat import parse_ann
+from clinical_ie.io.report import ConversionReport
+
+SCRIPT = REPO_ROOT / "scripts" / "annotate.py"
+
+
+def settings(**overrides) -> AnnotationSettings:
+    return AnnotationSettings(**{"batch_size": 3, "shard_size": 5, "max_chars": MAX_CHARS, "log_every": 0, **overrides})
+
+
+def manifest(output) -> dict:
+    return json.loads((output / MANIFEST_NAME).read_text(encoding="utf8"))
+
+
+def comparable(records):
+    """Records with the detail of 'not UTF-8' errors dropped (a byte offset in a file, a
+    character offset in a JSON line)."""
+    return [{**r, "error": "not UTF-8"} if (r["error"] or "").startswith("not UTF-8") else r for r in records]
+
+
+@pytest.fixture(scope="module")
+def reference(relation_pipeline, notes_dir, tmp_path_factory):
+    """Records of an uninterrupted in-process run over ``notes_dir``."""
+    output = tmp_path_factory.mktemp("reference")
+    run_annotation(relation_pipeline, notes_dir, output, settings())
+    return list(read_annotations(output))
+
+
+def test_every_note_gets_exactly_one_record(relation_pipeline, notes_dir, tmp_path, caplog):
+    with caplog.at_level(logging.INFO):
+        summary = run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
+    records = list(read_annotations(tmp_path))
+    assert [r["id"] for r in records] == [note_id for note_id, _ in folder_notes(notes_dir)]
+    errors = {r["id"]: r["error"] for r in records if r["error"]}
+    assert set(errors) == set(BAD_NOTES)
+    for note_id, (_, reason) in BAD_NOTES.items():
+        assert errors[note_id].startswith(reason)
+    assert all(r["entities"] == [] and r["medications"] == [] for r in records if r["error"])
+    bom = next(r for r in records if r["id"] == "bom")
+    assert [(e["label"], e["text"], e["start"]) for e in bom["entities"]] == [("Drug", "Aspirin", 26), ("Strength", "81 mg", 34)]
+    assert bom["medications"][0]["attributes"]["strength"][0]["text"] == "81 mg"
+    assert sum(len(r["entities"]) for r in records) > 50  # the sample notes name many drugs
+    assert (summary.notes, summary.notes_annotated, summary.notes_failed) == (17, 13, 4)
+    assert summary.complete and summary.shards_written == summary.shards_total == 4 and summary.words > 5000
+    saved = manifest(tmp_path)
+    assert [(e["part"], e["start"], e["end"], e["records"]) for e in saved["shards"]] == [
+        ("part-00000.jsonl", 0, 5, 5), ("part-00001.jsonl", 5, 10, 5), ("part-00002.jsonl", 10, 15, 5), ("part-00003.jsonl", 15, 17, 2)
+    ]
+    assert sum(e["errors"] for e in saved["shards"]) == 4 and saved["complete"] and saved["input"]["notes"] == 17
+    assert str(notes_dir) not in json.dumps(saved)  # no input path in the manifest
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(m.startswith("annotated 17 of 17 notes (100.0%)") for m in messages)
+    assert any(m == "note latin1 not annotated: not UTF-8 (byte 11)" for m in messages)
+    assert not any(SECRET in m or any(trigram in m for trigram in note_trigrams(notes_dir)) for m in messages)
+
+
+def note_trigrams(notes_dir) -> set:
+    """Every run of three words of the notes."""
+    trigrams = set()
+    for _, data in folder_notes(notes_dir):
+        words = data.decode("utf8", "replace").split()
+        trigrams.update(" ".join(words[i : i + 3]) for i in range(len(words) - 2))
+    return trigrams
+
+
+@pytest.mark.parametrize("form", ["jsonl", "parquet"])
+def test_every_input_form_gives_the_same_records(form, relation_pipeline, notes_jsonl, notes_parquet, reference, tmp_path):
+    path = notes_jsonl if form == "jsonl" else notes_parquet
+    run_annotation(relation_pipeline, path, tmp_path, settings(output_format=form))
+    assert sorted(tmp_path.glob("part-*")) and all(p.suffix == f".{form}" for p in tmp_path.glob("part-*"))
+    assert comparable(read_annotations(tmp_path)) == comparable(reference)
+
+
+def test_worker_processes_give_the_same_records(relation_pipeline, notes_dir, reference, tmp_path):
+    summary = run_annotation(relation_pipeline, notes_dir, tmp_path, settings(workers=2))
+    assert list(read_annotations(tmp_path)) == reference
+    assert 1 <= len(summary.worker_peak_rss_mib) <= 2 and str(os.getpid()) not in summary.worker_peak_rss_mib
+
+
+@Language.component("fail_on_secret")
+def fail_on_secret(doc):
+    if SECRET.split()[1] in doc.text:
+        raise ValueError(f"cannot annotate {doc.text!r}")
+    return doc
+
+
+def test_a_model_error_is_the_note_record_and_the_run_goes_on(relation_pipeline, notes_dir, reference, tmp_path, caplog):
+    nlp = spacy.load(relation_pipeline)
+    nlp.add_pipe("fail_on_secret")
+    with caplog.at_level(logging.INFO):
+        summary = run_annotation(nlp, notes_dir, tmp_path, settings())
+    records = list(read_annotations(tmp_path))
+    assert [r for r in records if r["id"] == "bom"] == [
+        {"id": "bom", "entities": [], "medications": [], "error": "model error: ValueError"}
+    ]
+    assert [r for r in records if r["id"] != "bom"] == [r for r in reference if r["id"] != "bom"]
+    assert summary.notes_failed == 5 and not any(SECRET in r.getMessage() for r in caplog.records)
+
+
+def test_max_shards_then_rerun_finishes(relation_pipeline, notes_dir, reference, tmp_path):
+    first = run_annotation(relation_pipeline, notes_dir, tmp_path, settings(max_shards=2))
+    assert not first.complete and first.shards_written == 2
+    assert [(e["start"], e["end"]) for e in manifest(tmp_path)["shards"]] == [(0, 5), (5, 10)]
+    with pytest.raises(OutputError, match="2 of 4 shards"):
+        list(read_annotations(tmp_path))
+    assert [r["id"] for r in read_annotations(tmp_path, allow_incomplete=True)] == [r["id"] for r in reference[:10]]
+    second = run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
+    assert second.complete and second.notes_done_before == 10 and second.shards_written == 2
+    assert second.notes_annotated + second.notes_failed == 7
+    assert list(read_annotations(tmp_path)) == reference
+
+
+def test_a_damaged_shard_is_annotated_again(relation_pipeline, notes_dir, reference, tmp_path, caplog):
+    run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
+    part = tmp_path / "part-00001.jsonl"
+    part.write_bytes(part.read_bytes()[:100])
+    (tmp_path / "part-00002.jsonl").unlink()
+    with caplog.at_level(logging.WARNING):
+        summary = run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
+    assert summary.shards_written == 2 and summary.notes_done_before == 7
+    assert "shard part-00001.jsonl is missing or damaged: it will be annotated again" in caplog.text
+    assert list(read_annotations(tmp_path)) == reference
+
+
+def test_an_output_folder_of_another_run_is_refused(relation_pipeline, notes_dir, notes_jsonl, tmp_path):
+    run_annotation(relation_pipeline, notes_dir, tmp_path, settings(max_shards=1))
+    with pytest.raises(OutputError, match="different input"):
+        run_annotation(relation_pipeline, notes_jsonl, tmp_path, settings())
+    with pytest.raises(OutputError, match="different shard_size"):
+        run_annotation(relation_pipeline, notes_dir, tmp_path, settings(shard_size=4))
+    with pytest.raises(OutputError, match="different format"):
+        run_annotation(relation_pipeline, notes_dir, tmp_path, settings(output_format="parquet"))
+    stray = tmp_path.parent / "stray"
+    stray.mkdir()
+    (stray / "part-00000.jsonl").write_text("{}\n", encoding="utf8")
+    with pytest.raises(OutputError, match="no manifest.json"):
+        run_annotation(relation_pipeline, notes_dir, stray, settings())
+
+
+def test_brat_files_for_annotated_notes(relation_pipeline, notes_dir, tmp_path):
+    run_annotation(relation_pipeline, notes_dir, tmp_path, settings(brat=True))
+    brat = tmp_path / "brat"
+    assert (brat / "bom.txt").read_text(encoding="utf8") == f"{SECRET} takes Aspirin 81 mg daily"
+    entities, relations = parse_ann((brat / "bom.ann").read_text(encoding="utf8"), "bom.ann", ConversionReport("brat"))
+    assert [(e.label, e.fragments) for e in entities] == [("Drug", [(26, 33)]), ("Strength", [(34, 39)])]
+    assert [(r.type, r.arg1, r.arg2) for r in relations] == [("Strength-Drug", "T2", "T1")]
+    assert len(list(brat.glob("*.ann"))) == 13 and not any((brat / f"{name}.ann").exists() for name in BAD_NOTES)
+
+
+def annotate_command(model, notes, output, *options):
+    return [sys.executable, str(SCRIPT), str(model), str(notes), str(output), "--max-chars", str(MAX_CHARS), *options]
+
+
+def test_killed_run_resumes_without_losing_or_repeating_a_note(relation_pipeline, notes_dir, tmp_path):
+    """SIGKILL the command once a shard is done, then rerun it: a time-boxed run, then the rest."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for copy in range(40):  # 680 notes, shards of 10
+        for path in notes_dir.glob("*.txt"):
+            (notes / f"{copy:02d}_{path.name}").write_bytes(path.read_bytes())
+    output = tmp_path / "out"
+    command = annotate_command(relation_pipeline, notes, output, "--shard-size", "10", "--batch-size", "2")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (output / MANIFEST_NAME).exists() and manifest(output)["shards"]:
+            break
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    killed = manifest(output)
+    assert killed["shards"] and not killed["complete"], "the run ended before it could be killed"
+    done = len(killed["shards"])
+
+    timeboxed = subprocess.run(command + ["--max-shards", "3"], capture_output=True, text=True)
+    assert timeboxed.returncode == 3, timeboxed.stderr
+    assert "run the same command again" in timeboxed.stderr and len(manifest(output)["shards"]) == done + 3
+
+    finished = subprocess.run(command + ["--summary", str(tmp_path / "summary.json")], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert "annotated 680 of 680 notes (100.0%)" in finished.stderr and SECRET not in finished.stderr + finished.stdout
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf8"))
+    assert summary["complete"] and summary["notes_done_before"] == 10 * (done + 3)
+    records = list(read_annotations(output))
+    assert [r["id"] for r in records] == sorted(path.stem for path in notes.glob("*.txt"))
+    by_id = {r["id"]: r for r in reference_records(relation_pipeline, notes_dir, tmp_path)}
+    assert all({**r, "id": r["id"][3:]} == by_id[r["id"][3:]] for r in records)
+    assert not list(output.glob("*.partial"))
+
+
+def reference_records(model, notes_dir, tmp_path):
+    output = tmp_path / "reference"
+    run_annotation(model, notes_dir, output, settings())
+    return read_annotations(output)
