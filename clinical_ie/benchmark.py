@@ -30,11 +30,9 @@ import os
 import platform
 import statistics
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import cycle
-from multiprocessing import get_context
 from pathlib import Path
 from time import perf_counter
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
@@ -46,7 +44,7 @@ from spacy.tokens import Doc
 
 from .components import crf
 from .evaluation import predict_docs, read_docs
-from .measure import count_words, peak_rss_mib
+from .measure import count_words, in_fresh_process, peak_rss_mib
 from .metrics import gold_entity_spans, predicted_entity_spans, score_spans
 from .metrics.spans import EntitySpan
 from .transformer import resolve_transformer
@@ -125,12 +123,6 @@ def synchronize(gpu: bool) -> None:
     """Wait for queued GPU work, so that a clock read after it counts it."""
     if gpu:
         torch.cuda.synchronize()
-
-
-def in_fresh_process(function: Callable, *args):
-    """``function(*args)`` in a new Python process (spawned: nothing inherited but the environment)."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as executor:
-        return executor.submit(function, *args).result()
 
 
 # --- ours and the limit --------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """Measurements shared by the benchmarks and the annotation command: words and peak memory."""
 
 import resource
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Callable
 
 from spacy.tokens import Doc
 
@@ -24,3 +27,9 @@ def peak_rss_mib() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def in_fresh_process(function: Callable, *args):
+    """``function(*args)`` in a new Python process (spawned: nothing inherited but the environment)."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as executor:
+        return executor.submit(function, *args).result()

@@ -13,6 +13,7 @@ fingerprint: never its path), the model (name, version), the format, ``shard_siz
 ``[start, end)``, file name, record and error counts, size and SHA-256, and ``complete``.
 """
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -29,6 +30,7 @@ from .worker import UnitResult, WorkUnit
 logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
+LOCK_NAME = ".lock"
 MANIFEST_VERSION = 1
 FORMATS = ("jsonl", "parquet")
 BRAT_DIR_NAME = "brat"
@@ -77,7 +79,10 @@ class ShardBuffer:
 
 
 class ShardedOutput:
-    """The output folder of one annotation run: which shards are done, and writing the rest."""
+    """The output folder of one annotation run: which shards are done, and writing the rest.
+
+    A context manager: entering locks the folder (``.lock``, ``flock``) and resumes it.
+    """
 
     def __init__(self, output_dir: Union[str, Path], index: NoteIndex, model: Dict[str, str], output_format: str = "jsonl",
                  shard_size: int = 1000, max_chars: int = 1_000_000, brat: bool = False):
@@ -103,12 +108,31 @@ class ShardedOutput:
         }
         self.buffers: Dict[int, ShardBuffer] = {}
         self.brat_skipped = 0
-        self._open()
+        self._lock = None
+
+    def __enter__(self) -> "ShardedOutput":
+        """Lock the folder against a second run, then resume it (see :meth:`_open`)."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.output_dir / LOCK_NAME, "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise OutputError("another annotation run is writing to this output folder") from None
+        try:
+            self._open()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
 
     # --- resuming ---------------------------------------------------------------------------
 
     def _open(self) -> None:
-        self.output_dir.mkdir(parents=True, exist_ok=True)
         for partial in self.output_dir.glob("*.partial"):
             partial.unlink()
         manifest_path = self.output_dir / MANIFEST_NAME
@@ -121,7 +145,7 @@ class ShardedOutput:
                     "choose another OUTPUT_DIR or remove it"
                 )
             self.manifest["shards"] = [entry for entry in previous["shards"] if self._intact(entry)]
-        elif any(self.output_dir.glob("part-*")):
+        elif any(self.output_dir.glob("part-*")):  # never ours: the manifest is saved before any shard
             raise OutputError("the output folder holds part-* files but no manifest.json: choose another OUTPUT_DIR")
         self._save_manifest()
 

@@ -1,11 +1,10 @@
 """One annotation run: scan the input, resume the output folder, run the backend, write shards."""
 
-import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from time import perf_counter
-from typing import Dict, Optional, Union
+from typing import Dict, Iterable, Optional, Union
 
 import spacy
 from spacy.language import Language
@@ -13,7 +12,7 @@ from spacy.language import Language
 from .backends import BACKENDS, local_results, ray_results, threads_per_worker
 from .inputs import DEFAULT_MAX_CHARS, scan_input
 from .output import ShardedOutput
-from .worker import AnnotatorConfig
+from .worker import AnnotatorConfig, UnitResult
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +121,28 @@ class Progress:
         )
 
 
+def _write_results(results: Iterable[UnitResult], output: ShardedOutput, summary: AnnotationSummary, progress: Progress) -> None:
+    """Hand every result to ``output``, keeping ``summary`` and ``progress`` up to date."""
+    started = perf_counter()
+    for result in results:
+        summary.notes_failed += result.failed
+        summary.notes_annotated += len(result.records) - result.failed
+        summary.words += result.words
+        summary.seconds = perf_counter() - started
+        pid = str(result.pid)
+        summary.worker_peak_rss_mib[pid] = max(summary.worker_peak_rss_mib.get(pid, 0.0), result.peak_rss_mib)
+        for code, count in result.warnings.items():
+            summary.warnings[code] = summary.warnings.get(code, 0) + count
+        if output.add(result) is not None:
+            summary.shards_written += 1
+        progress.update(len(result.records), summary)
+    summary.seconds = perf_counter() - started
+    summary.complete = output.manifest["complete"]
+    summary.brat_skipped = output.brat_skipped
+    if summary.notes_annotated + summary.notes_failed:
+        progress.update(0, summary, force=True)
+
+
 def run_annotation(
     model: Union[str, Path, Language],
     input_path: Union[str, Path],
@@ -135,49 +156,32 @@ def run_annotation(
     logger.info("input: %s, %d notes", index.spec.describe(), len(index))
     if index.ignored_files:
         logger.warning("%d entries of the input folder are not .txt files and were ignored", index.ignored_files)
-    output = ShardedOutput(
-        output_dir, index, model_identity(model), settings.output_format, settings.shard_size, settings.max_chars, settings.brat
-    )
-    pending = output.pending_shards()
-    if settings.max_shards is not None:
-        pending = pending[: settings.max_shards]
-    summary = AnnotationSummary(len(index), output.notes_done(), shards_total=output.manifest["shards_total"])
-    logger.info(
-        "%d of %d shards already done; annotating %d with the %s backend, %d worker(s), %d thread(s) each",
-        len(output.done_shards), summary.shards_total, len(pending), settings.backend, settings.workers, settings.worker_threads(),
-    )
-    config = AnnotatorConfig(
-        str(model) if not isinstance(model, Language) else "",
-        index.spec, settings.max_chars, settings.gpu, settings.worker_threads(), settings.brat,
-    )
-    units = output.work_units(pending, settings.batch_size)
-    if settings.backend == "ray":
-        if isinstance(model, Language):
-            raise ValueError("the ray backend loads the model in its actors: pass the model's name or folder")
-        results = ray_results(config, units, settings.workers, settings.address, settings.gpu)
-    else:
-        results = local_results(config, units, settings.workers, model if isinstance(model, Language) else None)
-    progress = Progress(len(index), summary.notes_done_before, settings.log_every)
-    started = perf_counter()
-    for result in results:
-        failed = sum(json.loads(record)["error"] is not None for record in result.records)
-        summary.notes_failed += failed
-        summary.notes_annotated += len(result.records) - failed
-        summary.words += result.words
-        summary.seconds = perf_counter() - started
-        pid = str(result.pid)
-        summary.worker_peak_rss_mib[pid] = max(summary.worker_peak_rss_mib.get(pid, 0.0), result.peak_rss_mib)
-        for code, count in result.warnings.items():
-            summary.warnings[code] = summary.warnings.get(code, 0) + count
-        if output.add(result) is not None:
-            summary.shards_written += 1
-        progress.update(len(result.records), summary)
-    summary.seconds = perf_counter() - started
-    summary.complete = output.manifest["complete"]
-    summary.brat_skipped = output.brat_skipped
+    if settings.backend == "ray" and isinstance(model, Language):
+        raise ValueError("the ray backend loads the model in its actors: pass the model's name or folder")
+    identity = model_identity(model)
+    with ShardedOutput(
+        output_dir, index, identity, settings.output_format, settings.shard_size, settings.max_chars, settings.brat
+    ) as output:
+        pending = output.pending_shards()
+        if settings.max_shards is not None:
+            pending = pending[: settings.max_shards]
+        summary = AnnotationSummary(len(index), output.notes_done(), shards_total=output.manifest["shards_total"])
+        logger.info(
+            "%d of %d shards already done; annotating %d with the %s backend, %d worker(s), %d thread(s) each",
+            len(output.done_shards), summary.shards_total, len(pending), settings.backend, settings.workers,
+            settings.worker_threads(),
+        )
+        config = AnnotatorConfig(
+            "" if isinstance(model, Language) else str(model),
+            index.spec, settings.max_chars, settings.gpu, settings.worker_threads(), settings.brat,
+        )
+        units = output.work_units(pending, settings.batch_size)
+        if settings.backend == "ray":
+            results = ray_results(config, units, settings.workers, settings.address, settings.gpu)
+        else:
+            results = local_results(config, units, settings.workers, model if isinstance(model, Language) else None)
+        _write_results(results, output, summary, Progress(len(index), summary.notes_done_before, settings.log_every))
     if summary.warnings:
         logger.warning("warnings while annotating (messages withheld, they may quote notes): %s", summary.warnings)
-    if summary.notes_annotated + summary.notes_failed:
-        progress.update(0, summary, force=True)
     return summary
 

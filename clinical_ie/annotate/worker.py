@@ -59,7 +59,8 @@ class WorkUnit:
 
 @dataclass
 class UnitResult:
-    """The records of a :class:`WorkUnit` (JSON strings, in note order) and how it went.
+    """The records of a :class:`WorkUnit` (JSON strings, in note order; ``failed`` of them
+    error records) and how it went.
 
     ``brat``: ``[id, text, ann]`` per annotated note when brat output is asked for.
     """
@@ -67,6 +68,7 @@ class UnitResult:
     shard: int
     start: int
     records: List[str]
+    failed: int = 0
     words: int = 0
     seconds: float = 0.0
     pid: int = 0
@@ -146,6 +148,7 @@ class NoteAnnotator:
             code = warning_code(warning)
             result.warnings[code] = result.warnings.get(code, 0) + 1
         result.records = [json.dumps(record, ensure_ascii=False) for record in records]
+        result.failed = sum(record["error"] is not None for record in records)
         result.seconds = perf_counter() - started
         result.pid = os.getpid()
         result.peak_rss_mib = peak_rss_mib()

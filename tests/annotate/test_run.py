@@ -14,7 +14,9 @@ from annotate_helpers import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_not
 from spacy.language import Language
 
 from clinical_ie.annotate import AnnotationSettings, OutputError, read_annotations, run_annotation
-from clinical_ie.annotate.output import MANIFEST_NAME
+from clinical_ie.annotate.inputs import scan_input
+from clinical_ie.annotate.output import MANIFEST_NAME, ShardedOutput
+from clinical_ie.annotate.run import model_identity
 from clinical_ie.io.brat import parse_ann
 from clinical_ie.io.report import ConversionReport
 
@@ -147,6 +149,9 @@ def test_an_output_folder_of_another_run_is_refused(relation_pipeline, notes_dir
         run_annotation(relation_pipeline, notes_dir, tmp_path, settings(shard_size=4))
     with pytest.raises(OutputError, match="different format"):
         run_annotation(relation_pipeline, notes_dir, tmp_path, settings(output_format="parquet"))
+    with ShardedOutput(tmp_path, scan_input(notes_dir), model_identity(relation_pipeline), shard_size=5, max_chars=MAX_CHARS):
+        with pytest.raises(OutputError, match="another annotation run is writing to this output folder"):
+            run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
     stray = tmp_path.parent / "stray"
     stray.mkdir()
     (stray / "part-00000.jsonl").write_text("{}\n", encoding="utf8")

@@ -5,7 +5,7 @@ import json
 import jsonschema
 import pytest
 import spacy
-from annotate_helpers import MAX_CHARS
+from annotate_helpers import MAX_CHARS, REPO_ROOT
 from spacy.tokens import Doc, Span
 
 from clinical_ie.annotate import RECORD_JSON_SCHEMA, AnnotationSettings, read_annotations, run_annotation
@@ -45,6 +45,20 @@ def json_shape(schema: dict) -> object:
 def test_json_and_arrow_schemas_have_the_same_fields():
     arrow = record_arrow_schema()
     assert {field.name: arrow_shape(field.type) for field in arrow} == json_shape(RECORD_JSON_SCHEMA)
+
+
+def schema_field_names(schema: dict) -> set:
+    """Every property name of a JSON Schema, nested ones included."""
+    names = set()
+    for name, value in schema.get("properties", {}).items():
+        names |= {name} | schema_field_names(value)
+    return names | (schema_field_names(schema["items"]) if "items" in schema else set())
+
+
+def test_readme_documents_every_field():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf8")
+    section = readme[readme.index("## Annotating notes at scale") :]
+    assert {name for name in schema_field_names(RECORD_JSON_SCHEMA) if name not in section} == set()
 
 
 def test_records_validate_and_bad_records_do_not():
