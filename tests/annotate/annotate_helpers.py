@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from clinical_ie.annotate import AnnotationSettings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_NOTES = REPO_ROOT / "assets" / "sample" / "n2c2" / "test"
 MAX_CHARS = 20_000
@@ -21,3 +23,8 @@ SECRET = "Zebulon Quackenbush"
 def folder_notes(folder: Path) -> list:
     """``(id, raw bytes)`` of every ``.txt`` of ``folder``, by name."""
     return [(path.stem, path.read_bytes()) for path in sorted(folder.glob("*.txt"))]
+
+
+def small_settings(**overrides) -> AnnotationSettings:
+    """Settings of the tests: small batches and shards, the tests' length limit, every progress line."""
+    return AnnotationSettings(**{"batch_size": 3, "shard_size": 5, "max_chars": MAX_CHARS, "log_every": 0, **overrides})

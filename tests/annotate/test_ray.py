@@ -3,28 +3,24 @@
 import os
 
 import pytest
-from annotate_helpers import MAX_CHARS
+from annotate_helpers import small_settings
 
-from clinical_ie.annotate import AnnotationSettings, read_annotations, run_annotation
+from clinical_ie.annotate import read_annotations, run_annotation
 
 ray = pytest.importorskip("ray")
-
-
-def settings(**overrides) -> AnnotationSettings:
-    return AnnotationSettings(**{"batch_size": 3, "shard_size": 5, "max_chars": MAX_CHARS, "log_every": 0, **overrides})
 
 
 @pytest.fixture(scope="module")
 def local_records(relation_pipeline, notes_dir, tmp_path_factory):
     """Records of the local backend with two worker processes (one thread each, like the actors)."""
     output = tmp_path_factory.mktemp("local")
-    run_annotation(relation_pipeline, notes_dir, output, settings(workers=2))
+    run_annotation(relation_pipeline, notes_dir, output, small_settings(workers=2))
     return list(read_annotations(output))
 
 
 def test_ray_starts_a_local_instance_and_matches_the_local_backend(relation_pipeline, notes_dir, local_records, tmp_path):
     assert not ray.is_initialized()
-    summary = run_annotation(relation_pipeline, notes_dir, tmp_path, settings(backend="ray", workers=2))
+    summary = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(backend="ray", workers=2))
     assert not ray.is_initialized()  # the instance it started is shut down
     assert summary.complete and summary.shards_written == 4 and summary.notes_failed == 4
     assert list(read_annotations(tmp_path)) == local_records
@@ -40,9 +36,9 @@ def ray_cluster():
 
 
 def test_ray_resumes_a_stopped_local_run_into_parquet(relation_pipeline, notes_dir, local_records, tmp_path, ray_cluster):
-    first = run_annotation(relation_pipeline, notes_dir, tmp_path, settings(output_format="parquet", max_shards=1))
+    first = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(output_format="parquet", max_shards=1))
     assert not first.complete
-    second = run_annotation(relation_pipeline, notes_dir, tmp_path, settings(backend="ray", workers=2, output_format="parquet"))
+    second = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(backend="ray", workers=2, output_format="parquet"))
     assert ray.is_initialized()  # a cluster it joined stays up
     assert second.complete and second.notes_done_before == 5 and second.shards_written == 3
     assert list(read_annotations(tmp_path)) == local_records

@@ -10,10 +10,10 @@ import time
 
 import pytest
 import spacy
-from annotate_helpers import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes
+from annotate_helpers import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, small_settings
 from spacy.language import Language
 
-from clinical_ie.annotate import AnnotationSettings, OutputError, read_annotations, run_annotation
+from clinical_ie.annotate import OutputError, read_annotations, run_annotation
 from clinical_ie.annotate.inputs import scan_input
 from clinical_ie.annotate.output import MANIFEST_NAME, ShardedOutput
 from clinical_ie.annotate.run import model_identity
@@ -21,10 +21,6 @@ from clinical_ie.io.brat import parse_ann
 from clinical_ie.io.report import ConversionReport
 
 SCRIPT = REPO_ROOT / "scripts" / "annotate.py"
-
-
-def settings(**overrides) -> AnnotationSettings:
-    return AnnotationSettings(**{"batch_size": 3, "shard_size": 5, "max_chars": MAX_CHARS, "log_every": 0, **overrides})
 
 
 def manifest(output) -> dict:
@@ -41,13 +37,13 @@ def comparable(records):
 def reference(relation_pipeline, notes_dir, tmp_path_factory):
     """Records of an uninterrupted in-process run over ``notes_dir``."""
     output = tmp_path_factory.mktemp("reference")
-    run_annotation(relation_pipeline, notes_dir, output, settings())
+    run_annotation(relation_pipeline, notes_dir, output, small_settings())
     return list(read_annotations(output))
 
 
 def test_every_note_gets_exactly_one_record(relation_pipeline, notes_dir, tmp_path, caplog):
     with caplog.at_level(logging.INFO):
-        summary = run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
+        summary = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings())
     records = list(read_annotations(tmp_path))
     assert [r["id"] for r in records] == [note_id for note_id, _ in folder_notes(notes_dir)]
     errors = {r["id"]: r["error"] for r in records if r["error"]}
@@ -85,13 +81,13 @@ def note_trigrams(notes_dir) -> set:
 @pytest.mark.parametrize("form", ["jsonl", "parquet"])
 def test_every_input_form_gives_the_same_records(form, relation_pipeline, notes_jsonl, notes_parquet, reference, tmp_path):
     path = notes_jsonl if form == "jsonl" else notes_parquet
-    run_annotation(relation_pipeline, path, tmp_path, settings(output_format=form))
+    run_annotation(relation_pipeline, path, tmp_path, small_settings(output_format=form))
     assert sorted(tmp_path.glob("part-*")) and all(p.suffix == f".{form}" for p in tmp_path.glob("part-*"))
     assert comparable(read_annotations(tmp_path)) == comparable(reference)
 
 
 def test_worker_processes_give_the_same_records(relation_pipeline, notes_dir, reference, tmp_path):
-    summary = run_annotation(relation_pipeline, notes_dir, tmp_path, settings(workers=2))
+    summary = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(workers=2))
     assert list(read_annotations(tmp_path)) == reference
     assert 1 <= len(summary.worker_peak_rss_mib) <= 2 and str(os.getpid()) not in summary.worker_peak_rss_mib
 
@@ -107,7 +103,7 @@ def test_a_model_error_is_the_note_record_and_the_run_goes_on(relation_pipeline,
     nlp = spacy.load(relation_pipeline)
     nlp.add_pipe("fail_on_secret")
     with caplog.at_level(logging.INFO):
-        summary = run_annotation(nlp, notes_dir, tmp_path, settings())
+        summary = run_annotation(nlp, notes_dir, tmp_path, small_settings())
     records = list(read_annotations(tmp_path))
     assert [r for r in records if r["id"] == "bom"] == [
         {"id": "bom", "entities": [], "medications": [], "error": "model error: ValueError"}
@@ -117,50 +113,50 @@ def test_a_model_error_is_the_note_record_and_the_run_goes_on(relation_pipeline,
 
 
 def test_max_shards_then_rerun_finishes(relation_pipeline, notes_dir, reference, tmp_path):
-    first = run_annotation(relation_pipeline, notes_dir, tmp_path, settings(max_shards=2))
+    first = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(max_shards=2))
     assert not first.complete and first.shards_written == 2
     assert [(e["start"], e["end"]) for e in manifest(tmp_path)["shards"]] == [(0, 5), (5, 10)]
     with pytest.raises(OutputError, match="2 of 4 shards"):
         list(read_annotations(tmp_path))
     assert [r["id"] for r in read_annotations(tmp_path, allow_incomplete=True)] == [r["id"] for r in reference[:10]]
-    second = run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
+    second = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings())
     assert second.complete and second.notes_done_before == 10 and second.shards_written == 2
     assert second.notes_annotated + second.notes_failed == 7
     assert list(read_annotations(tmp_path)) == reference
 
 
 def test_a_damaged_shard_is_annotated_again(relation_pipeline, notes_dir, reference, tmp_path, caplog):
-    run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
+    run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings())
     part = tmp_path / "part-00001.jsonl"
     part.write_bytes(part.read_bytes()[:100])
     (tmp_path / "part-00002.jsonl").unlink()
     with caplog.at_level(logging.WARNING):
-        summary = run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
+        summary = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings())
     assert summary.shards_written == 2 and summary.notes_done_before == 7
     assert "shard part-00001.jsonl is missing or damaged: it will be annotated again" in caplog.text
     assert list(read_annotations(tmp_path)) == reference
 
 
 def test_an_output_folder_of_another_run_is_refused(relation_pipeline, notes_dir, notes_jsonl, tmp_path):
-    run_annotation(relation_pipeline, notes_dir, tmp_path, settings(max_shards=1))
+    run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(max_shards=1))
     with pytest.raises(OutputError, match="different input"):
-        run_annotation(relation_pipeline, notes_jsonl, tmp_path, settings())
+        run_annotation(relation_pipeline, notes_jsonl, tmp_path, small_settings())
     with pytest.raises(OutputError, match="different shard_size"):
-        run_annotation(relation_pipeline, notes_dir, tmp_path, settings(shard_size=4))
+        run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(shard_size=4))
     with pytest.raises(OutputError, match="different format"):
-        run_annotation(relation_pipeline, notes_dir, tmp_path, settings(output_format="parquet"))
+        run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(output_format="parquet"))
     with ShardedOutput(tmp_path, scan_input(notes_dir), model_identity(relation_pipeline), shard_size=5, max_chars=MAX_CHARS):
         with pytest.raises(OutputError, match="another annotation run is writing to this output folder"):
-            run_annotation(relation_pipeline, notes_dir, tmp_path, settings())
+            run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings())
     stray = tmp_path.parent / "stray"
     stray.mkdir()
     (stray / "part-00000.jsonl").write_text("{}\n", encoding="utf8")
     with pytest.raises(OutputError, match="no manifest.json"):
-        run_annotation(relation_pipeline, notes_dir, stray, settings())
+        run_annotation(relation_pipeline, notes_dir, stray, small_settings())
 
 
 def test_brat_files_for_annotated_notes(relation_pipeline, notes_dir, tmp_path):
-    run_annotation(relation_pipeline, notes_dir, tmp_path, settings(brat=True))
+    run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(brat=True))
     brat = tmp_path / "brat"
     assert (brat / "bom.txt").read_text(encoding="utf8") == f"{SECRET} takes Aspirin 81 mg daily"
     entities, relations = parse_ann((brat / "bom.ann").read_text(encoding="utf8"), "bom.ann", ConversionReport("brat"))
@@ -212,5 +208,5 @@ def test_killed_run_resumes_without_losing_or_repeating_a_note(relation_pipeline
 
 def reference_records(model, notes_dir, tmp_path):
     output = tmp_path / "reference"
-    run_annotation(model, notes_dir, output, settings())
+    run_annotation(model, notes_dir, output, small_settings())
     return read_annotations(output)
