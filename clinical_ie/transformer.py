@@ -8,6 +8,7 @@ with a message saying how to point ``name`` at a local copy. The check runs only
 weights are first loaded (``nlp.initialize``), never when a trained pipeline is loaded.
 """
 
+import functools
 import importlib
 import os
 import socket
@@ -118,17 +119,18 @@ def create_transformer_model(
         mixed_precision,
         grad_scaler_config,
     )
-    load_pretrained = model.init
-
-    def init(model, X=None, Y=None):
-        if model.attrs["has_transformer"]:
-            return
-        configured_name = model.attrs["name"]
-        model.attrs["name"] = resolve_transformer(configured_name)
-        try:
-            load_pretrained(model, X=X, Y=Y)
-        finally:
-            model.attrs["name"] = configured_name
-
-    model.init = init
+    model.init = functools.partial(_init_with_resolved_name, model.init)  # a partial pickles; a closure would not
     return model
+
+
+def _init_with_resolved_name(load_pretrained: Callable, model, X=None, Y=None):
+    """``load_pretrained`` with ``model.attrs["name"]`` resolved by :func:`resolve_transformer`
+    for the call; nothing to do once the model holds a transformer."""
+    if model.attrs["has_transformer"]:
+        return
+    configured_name = model.attrs["name"]
+    model.attrs["name"] = resolve_transformer(configured_name)
+    try:
+        load_pretrained(model, X=X, Y=Y)
+    finally:
+        model.attrs["name"] = configured_name

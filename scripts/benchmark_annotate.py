@@ -26,6 +26,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=2000, help="notes to annotate (default: 2000)")
     parser.add_argument("--configurations", type=configuration, nargs="+", default=[("local", 1), ("local", 2), ("ray", 1), ("ray", 2)],
                         metavar="BACKEND:WORKERS", help="runs to time (default: local:1 local:2 ray:1 ray:2)")
+    parser.add_argument("--n-process", type=int, nargs="*", default=[], help="also time nlp.pipe(n_process=N) for each N (spaCy's multiprocessing)")
     parser.add_argument("--batch-size", type=int, default=8, help="notes per nlp.pipe batch (default: 8)")
     parser.add_argument("--keep", type=Path, help="keep the work folder here instead of a temporary one")
     return parser.parse_args(argv)
@@ -35,7 +36,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     work_dir = args.keep or Path(tempfile.mkdtemp(prefix="annotate-benchmark-"))
     try:
-        results = run_scaling_benchmark(args.model, args.notes, work_dir, args.count, args.configurations, args.batch_size)
+        results = run_scaling_benchmark(
+            args.model, args.notes, work_dir, args.count, args.configurations, args.batch_size, args.n_process
+        )
     finally:
         if not args.keep:
             shutil.rmtree(work_dir, ignore_errors=True)

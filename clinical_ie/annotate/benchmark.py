@@ -21,6 +21,7 @@ from typing import Dict, List, Sequence, Tuple
 import spacy
 
 from ..measure import count_words, in_fresh_process, peak_rss_mib
+from .backends import threads_per_worker
 from .output import read_annotations
 
 Configuration = Tuple[str, int]
@@ -43,18 +44,27 @@ def repeat_notes(sources: Sequence[Path], target: Path, count: int) -> List[str]
     return ids
 
 
-def plain_pipe(model: str, notes_dir: str, batch_size: int) -> Dict[str, float]:
-    """``nlp.pipe`` over every note of ``notes_dir`` in this process: rates and peak RSS."""
+def plain_pipe(model: str, notes_dir: str, batch_size: int, n_process: int = 1) -> Dict[str, float]:
+    """``nlp.pipe`` over every note of ``notes_dir``: rates and this process's peak RSS.
+
+    ``n_process > 1``: spaCy's own multiprocessing, each process with ``cores // n_process``
+    torch threads (their memory is not in ``peak_rss_mib``).
+    """
     started = perf_counter()
     nlp = spacy.load(model)
     loaded = perf_counter()
     texts = [path.read_text(encoding="utf8") for path in sorted(Path(notes_dir).glob("*.txt"))]
+    if n_process > 1:
+        import torch
+
+        torch.set_num_threads(threads_per_worker(n_process))
     words = 0
     pipe_started = perf_counter()
-    for doc in nlp.pipe(texts, batch_size=batch_size):
+    for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
         words += count_words(doc)
     seconds = perf_counter() - pipe_started
     return {
+        "n_process": n_process,
         "notes": len(texts),
         "words": words,
         "load_seconds": loaded - started,
@@ -111,9 +121,16 @@ def same_records(first: List[dict], second: List[dict], tolerance: float = 1e-5)
 
 
 def run_scaling_benchmark(
-    model: str, sources: Sequence[Path], work_dir: Path, count: int, configurations: Sequence[Configuration], batch_size: int
+    model: str,
+    sources: Sequence[Path],
+    work_dir: Path,
+    count: int,
+    configurations: Sequence[Configuration],
+    batch_size: int,
+    n_processes: Sequence[int] = (),
 ) -> Dict[str, object]:
-    """Plain ``nlp.pipe``, then every configuration, over ``count`` repeated notes."""
+    """Plain ``nlp.pipe`` (and with each of ``n_processes``), then every configuration, over
+    ``count`` repeated notes."""
     notes_dir = work_dir / "notes"
     ids = repeat_notes(sources, notes_dir, count)
     results = {
@@ -121,6 +138,7 @@ def run_scaling_benchmark(
         "batch_size": batch_size,
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": len(__import__("os").sched_getaffinity(0))},
         "plain_pipe": in_fresh_process(plain_pipe, model, str(notes_dir), batch_size),
+        "spacy_n_process": [in_fresh_process(plain_pipe, model, str(notes_dir), batch_size, n) for n in n_processes],
         "configurations": [],
     }
     reference = None
@@ -146,6 +164,11 @@ def results_markdown(results: Dict[str, object]) -> str:
         f"| plain `nlp.pipe`, one process (model loaded before timing) | 1 | {plain['notes_per_second']:.2f} | "
         f"{plain['words_per_second']:,.0f} | {plain['peak_rss_mib']:,.0f} | {plain['seconds']:.0f} | | |",
     ]
+    for run in results.get("spacy_n_process", []):
+        lines.append(
+            f"| `nlp.pipe(n_process={run['n_process']})` (model loaded before timing) | {run['n_process']} | "
+            f"{run['notes_per_second']:.2f} | {run['words_per_second']:,.0f} | | {run['seconds']:.0f} | | |"
+        )
     for run in results["configurations"]:
         lines.append(
             f"| `--backend {run['backend']}` (startup and model loading included) | {run['workers']} | {run['notes_per_second']:.2f} | "
