@@ -42,9 +42,9 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def threads_per_worker(workers: int, cores: Optional[int] = None) -> int:
+def threads_per_worker(workers: int) -> int:
     """Torch threads per worker so that ``workers`` workers share the cores without oversubscription."""
-    return max(1, (cores or available_cores()) // workers)
+    return max(1, available_cores() // workers)
 
 
 # --- local -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Dict, List, Sequence, Tuple
 import spacy
 
 from ..measure import count_words, in_fresh_process, peak_rss_mib
-from .backends import threads_per_worker
+from .backends import available_cores, threads_per_worker
 from .output import read_annotations
 
 Configuration = Tuple[str, int]
@@ -136,7 +136,7 @@ def run_scaling_benchmark(
     results = {
         "notes": count,
         "batch_size": batch_size,
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": len(__import__("os").sched_getaffinity(0))},
+        "machine": {"cpu": platform.processor() or platform.machine(), "cores": available_cores()},
         "plain_pipe": in_fresh_process(plain_pipe, model, str(notes_dir), batch_size),
         "spacy_n_process": [in_fresh_process(plain_pipe, model, str(notes_dir), batch_size, n) for n in n_processes],
         "configurations": [],

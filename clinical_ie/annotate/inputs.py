@@ -108,17 +108,16 @@ def _raise_problems(name: str, problems: List[str]) -> None:
 
 
 def _scan_folder(spec: InputSpec) -> NoteIndex:
-    names, sizes, ignored = [], [], 0
+    notes, ignored = [], 0
     with os.scandir(spec.path) as entries:
         for entry in entries:
             if entry.name.endswith(".txt") and entry.is_file():
-                names.append(entry.name)
+                notes.append((entry.name, entry.stat().st_size))
             else:
                 ignored += 1
-    names.sort()
-    sizes = [os.stat(os.path.join(spec.path, name)).st_size for name in names]
-    ids = [name[: -len(".txt")] for name in names]
-    return NoteIndex(spec, ids, list(names), _fingerprint(spec, ids, sizes), ignored)
+    notes.sort()
+    ids = [name[: -len(".txt")] for name, _ in notes]
+    return NoteIndex(spec, ids, [name for name, _ in notes], _fingerprint(spec, ids, [size for _, size in notes]), ignored)
 
 
 def _note_id(value: object) -> Optional[str]:

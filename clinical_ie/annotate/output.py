@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Union
+from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Union
 
 from .inputs import NoteIndex
 from .schema import record_arrow_schema
@@ -55,10 +55,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _replace_atomically(path: Path, data: bytes) -> None:
+def _replace_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """``write`` into a temporary file beside ``path``, flush it to disk, rename it to ``path``."""
     partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as handle:
-        handle.write(data)
+        write(handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(partial, path)
@@ -202,9 +203,14 @@ class ShardedOutput:
             raise RuntimeError(f"shard {shard}: records do not match the input ids")  # a bug, never a user error
         path = self.output_dir / part_name(shard, self.format)
         if self.format == "jsonl":
-            _replace_atomically(path, "".join(line + "\n" for line in lines).encode("utf8"))
+            data = "".join(line + "\n" for line in lines).encode("utf8")
+            _replace_atomically(path, lambda handle: handle.write(data))
         else:
-            self._write_parquet(path, records)
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pylist(records, schema=record_arrow_schema())
+            _replace_atomically(path, lambda handle: pq.write_table(table, handle))
         self._write_brat(buffer.brat)
         entry = {
             "part": path.name,
@@ -223,17 +229,6 @@ class ShardedOutput:
                 logger.warning("note %s not annotated: %s", record["id"], record["error"])
         return entry
 
-    @staticmethod
-    def _write_parquet(path: Path, records: List[dict]) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        partial = path.with_name(path.name + ".partial")
-        pq.write_table(pa.Table.from_pylist(records, schema=record_arrow_schema()), partial)
-        with open(partial, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-
     def _write_brat(self, notes: list) -> None:
         if not self.brat:
             return
@@ -248,7 +243,8 @@ class ShardedOutput:
             (brat_dir / f"{note_id}.ann").write_bytes(ann.encode("utf8"))
 
     def _save_manifest(self) -> None:
-        _replace_atomically(self.output_dir / MANIFEST_NAME, json.dumps(self.manifest, indent=2).encode("utf8"))
+        data = json.dumps(self.manifest, indent=2).encode("utf8")
+        _replace_atomically(self.output_dir / MANIFEST_NAME, lambda handle: handle.write(data))
 
 
 def read_annotations(output_dir: Union[str, Path], allow_incomplete: bool = False) -> Iterator[dict]:
