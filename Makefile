@@ -21,7 +21,7 @@ all: install
 	$(PY) -m spacy project run all . $(SPACY_ARGS)
 
 test: install
-	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 WANDB_MODE=offline WANDB_X_DISABLE_META=true \
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 WANDB_MODE=offline WANDB_X_DISABLE_META=true RAY_USAGE_STATS_ENABLED=0 \
 		$(PY) -m pytest tests -q
 
 clean:

@@ -11,8 +11,9 @@ same whatever the backend, so the records are too.
 - ``ray``: Ray Data, ``from_items`` of the units, ``map_batches`` with a callable class on a
   fixed pool of N actors (``num_cpus=threads``, ``num_gpus=1`` each with ``gpu``), results
   streamed back to the driver, which writes the shards. Without ``address`` a local Ray
-  instance is started (all cores) and shut down afterwards; with one, the driver joins that
-  cluster and leaves it running.
+  instance is started (all cores, Ray's usage statistics off unless ``RAY_USAGE_STATS_ENABLED``
+  says otherwise) and shut down afterwards; with one, the driver joins that cluster and
+  leaves it running.
 """
 
 import logging
@@ -126,6 +127,8 @@ def ray_results(
         return
     started_here = not ray.is_initialized()
     if started_here:
+        if not address:  # Ray reports usage statistics to its servers unless told not to
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         ray.init(
             address=address,
             num_cpus=None if address else available_cores(),

@@ -18,10 +18,12 @@ def local_records(relation_pipeline, notes_dir, tmp_path_factory):
     return list(read_annotations(output))
 
 
-def test_ray_starts_a_local_instance_and_matches_the_local_backend(relation_pipeline, notes_dir, local_records, tmp_path):
+def test_ray_starts_a_local_instance_and_matches_the_local_backend(relation_pipeline, notes_dir, local_records, tmp_path, monkeypatch):
     assert not ray.is_initialized()
+    monkeypatch.delenv("RAY_USAGE_STATS_ENABLED", raising=False)
     summary = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(backend="ray", workers=2))
     assert not ray.is_initialized()  # the instance it started is shut down
+    assert os.environ["RAY_USAGE_STATS_ENABLED"] == "0"  # and it sent no usage statistics
     assert summary.complete and summary.shards_written == 4 and summary.notes_failed == 4
     assert list(read_annotations(tmp_path)) == local_records
     assert 1 <= len(summary.worker_peak_rss_mib) <= 2 and str(os.getpid()) not in summary.worker_peak_rss_mib
