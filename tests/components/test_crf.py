@@ -178,3 +178,131 @@ def test_decoded_sequences_are_always_valid(n_labels, lengths, data):
         for s, e, label in zip(spans.starts, spans.ends, spans.labels):
             assert e - s <= max_span_length.get(label, length)
             assert allowed_labels is None or label in allowed_labels
+
+
+# --- long documents and large score gaps, against an independent float64 reference ---------
+
+
+def reference_posteriors(emissions, transitions, start, end, lattice, temperature=1.0):
+    """float64 log-space forward-backward with numpy (one document): state marginals (T, S),
+    log Z, and a function giving the log posterior of a span of states."""
+    tags = lattice.state_tags.numpy()
+    allowed = lattice.allowed.numpy()
+    e = emissions.double().numpy()[:, tags] / temperature
+    tr = numpy.where(allowed, transitions.double().numpy()[tags][:, tags] / temperature, -numpy.inf)
+    st_ = numpy.where(lattice.start_allowed.numpy(), start.double().numpy()[tags] / temperature, -numpy.inf)
+    en = end.double().numpy()[tags] / temperature
+    length, n_states = e.shape
+    alpha = numpy.empty((length, n_states))
+    beta = numpy.empty((length, n_states))
+    alpha[0] = st_ + e[0]
+    for t in range(1, length):
+        alpha[t] = numpy.logaddexp.reduce(alpha[t - 1][:, None] + tr, axis=0) + e[t]
+    beta[-1] = en
+    for t in range(length - 2, -1, -1):
+        beta[t] = numpy.logaddexp.reduce(tr + (e[t + 1] + beta[t + 1])[None, :], axis=1)
+    log_z = numpy.logaddexp.reduce(alpha[-1] + en)
+    continues = lattice.continues.numpy()
+
+    def span_log_posterior(first, states):
+        """log P(the states from position ``first`` are ``states`` and the next one does not continue)."""
+        score = alpha[first, states[0]]
+        for t in range(1, len(states)):
+            score += tr[states[t - 1], states[t]] + e[first + t, states[t]]
+        after = first + len(states)
+        if after == length:
+            return score + en[states[-1]] - log_z
+        leave = [tr[states[-1], j] + e[after, j] + beta[after, j] for j in range(n_states) if not continues[states[-1], j]]
+        return score + numpy.logaddexp.reduce(leave) - log_z
+
+    return numpy.exp(alpha + beta - log_z), log_z, span_log_posterior
+
+
+def check_against_reference(emissions, lengths, transitions, start, end, lattice, temperature=1.0, tolerance=1e-4):
+    """Largest errors of tag marginals and span probabilities; asserts they are within ``tolerance``."""
+    marginals = crf.tag_marginals(emissions, lengths, transitions, start, end, lattice, temperature=temperature)
+    decoded = crf.decode_spans(emissions, lengths, transitions, start, end, lattice, temperature=temperature)
+    scores = crf.lattice_scores(emissions, transitions, start, end, lattice)
+    states = crf.viterbi(scores, crf.length_mask(lengths, emissions.shape[1]))
+    for b, length in enumerate(lengths.tolist()):
+        expected_states, _, span_log_posterior = reference_posteriors(
+            emissions[b, :length], transitions, start, end, lattice, temperature
+        )
+        expected = numpy.zeros((length, emissions.shape[-1]))
+        numpy.add.at(expected.T, lattice.state_tags.numpy(), expected_states.T)
+        numpy.testing.assert_allclose(marginals[b, :length].sum(-1).numpy(), 1.0, atol=tolerance)
+        numpy.testing.assert_allclose(marginals[b, :length].numpy(), expected, atol=tolerance)
+        found = decoded[b]
+        assert len(found.starts) > 0
+        exact = [numpy.exp(span_log_posterior(s, states[b, s:e].tolist())) for s, e in zip(found.starts, found.ends)]
+        numpy.testing.assert_allclose(found.probabilities, exact, atol=tolerance)
+
+
+def long_case(seed, n_labels, length, scale=3.0):
+    generator = torch.Generator().manual_seed(seed)
+    k = crf.n_tags(n_labels)
+    emissions = torch.randn(1, length, k, generator=generator) * scale
+    transitions, start, end = (torch.randn(*shape, generator=generator) for shape in ((k, k), (k,), (k,)))
+    return emissions, torch.tensor([length]), transitions, start, end
+
+
+def confident_case(seed, n_labels, length, gap=200.0):
+    """A confident model: at each token one tag (mostly O, runs of B-X I-X ...) scores ``gap`` nats
+    above the others, which are unit noise."""
+    emissions, lengths, transitions, start, end = long_case(seed, n_labels, length, scale=1.0)
+    rng = numpy.random.default_rng(seed)
+    tag = numpy.zeros(length, dtype=int)
+    position = 0
+    while position < length:
+        position += int(rng.integers(1, 20))
+        label, span = int(rng.integers(n_labels)), int(rng.integers(1, 5))
+        tag[position : position + 1] = crf.begin_tag(label)
+        tag[position + 1 : position + span] = crf.inside_tag(label)
+        position += span
+    emissions[0, numpy.arange(length), tag] += gap
+    return emissions, lengths, transitions, start, end
+
+
+def test_long_document_marginals_and_spans_are_exact():
+    check_against_reference(*long_case(11, 2, 10_000), crf.build_lattice(2))
+
+
+def test_confident_model_with_200_nat_gaps_is_exact_at_10000_tokens():
+    check_against_reference(*confident_case(12, 2, 10_000), crf.build_lattice(2))
+
+
+def test_a_state_whose_predecessors_are_far_below_is_not_inflated():
+    """O is 200 nats above every other tag for 50 tokens, then I-X scores 200 above O: I-X can only
+    follow B-X or I-X, which are far below, so the underflow must not be floored."""
+    length = 60
+    emissions = torch.zeros(1, length, crf.n_tags(1))
+    emissions[0, :50, crf.OUTSIDE] = 200.0
+    emissions[0, 50:, crf.inside_tag(0)] = 200.0
+    emissions[0, 50:, crf.OUTSIDE] = 150.0
+    zeros = torch.zeros(crf.n_tags(1))
+    check_against_reference(emissions, torch.tensor([length]), torch.zeros(3, 3), zeros, zeros, crf.build_lattice(1))
+
+
+@pytest.mark.parametrize("constraints", [{"allowed_labels": [1]}, {"max_span_length": {0: 2, 1: 3}}])
+def test_constrained_lattices_are_exact_on_long_confident_documents(constraints):
+    check_against_reference(*confident_case(13, 2, 5_000), crf.build_lattice(2, **constraints))
+
+
+def test_temperature_scales_the_probabilities_and_keeps_the_spans():
+    case = long_case(14, 2, 2_000)
+    lattice = crf.build_lattice(2)
+    check_against_reference(*case, lattice, temperature=2.5)
+    at_one, hotter = crf.decode_spans(*case, lattice), crf.decode_spans(*case, lattice, temperature=2.5)
+    assert [(a.starts.tolist(), a.ends.tolist(), a.labels.tolist()) for a in at_one] == [
+        (h.starts.tolist(), h.ends.tolist(), h.labels.tolist()) for h in hotter
+    ]
+    assert not numpy.allclose(at_one[0].probabilities, hotter[0].probabilities)
+    with pytest.raises(ValueError, match="temperature"):
+        crf.decode_spans(*case, lattice, temperature=0.0)
+
+
+def test_batch_mixing_a_long_and_short_documents():
+    long_emissions, _, transitions, start, end = confident_case(15, 2, 10_000, gap=50.0)
+    short = torch.randn(2, 10_000, crf.n_tags(2), generator=torch.Generator().manual_seed(16)) * 3
+    emissions = torch.cat([short[:1], long_emissions, short[1:]])
+    check_against_reference(emissions, torch.tensor([7, 10_000, 1]), transitions, start, end, crf.build_lattice(2))
