@@ -5,7 +5,8 @@ paired with the Drugs within ``max_distance`` tokens of it (tokens strictly betw
 spans; sentence boundaries are ignored), at most ``max_candidates_per_entity`` nearest ones.
 In training they come from the reference's gold entities (``doc.spans["entities"]``, else
 ``doc.ents``) aligned to the predicted tokens, labelled by ``doc._.relations``; at inference
-from the predicted ``doc.ents``.
+from the predicted entities: ``doc.spans[spans_key]`` (the group a NER head writes), or
+``doc.ents`` when ``spans_key`` is null.
 
 Each candidate is represented by the mean token vectors of the attribute, the Drug and the
 tokens between them, the attribute-Drug elementwise product and a learned embedding of the
@@ -14,15 +15,19 @@ relation types. The softmax is masked to ``none`` and the one type the attribute
 allows, so a predicted type always matches its arguments. All candidates of a batch of docs go
 through the model at once; gradients reach the encoder (e.g. a transformer listener).
 
-Output on each doc: ``doc.ents`` get ids ``T1..Tn`` in document order (``span.id_``, what
-:func:`clinical_ie.metrics.relations.doc_relations` resolves) and ``doc._.relations`` lists
+Output on each doc: the predicted entities get ids ``T1..Tn`` in document order (``span.id_``,
+what :func:`clinical_ie.metrics.relations.doc_relations` and the brat writer resolve), in
+``doc.spans[spans_key]`` and on the same spans (offsets and label) of ``doc.ents``, so that
+relations survive whichever of the two is exported; ``doc._.relations`` lists
 ``{"id": "R<n>", "type", "arg1": <attribute id>, "arg2": <Drug id>, "confidence"}`` for each
 candidate whose type probability reaches ``threshold``.
 
-Pipeline config (after a NER head writing ``doc.ents``, listening to ``transformer``)::
+Pipeline config (after a NER head writing ``doc.spans["medication"]``, listening to
+``transformer``)::
 
     [components.relations]
     factory = "clinical_medication_relations"
+    spans_key = "medication"
     max_distance = 60
     max_candidates_per_entity = 4
     threshold = 0.5
@@ -293,9 +298,9 @@ def make_relation_scorer() -> Callable:
 @Language.factory(
     "clinical_medication_relations",
     assigns=["doc._.relations", "token.ent_id"],
-    requires=["doc.ents"],
     default_config={
         "model": Config().from_str(DEFAULT_RELATION_MODEL)["model"],
+        "spans_key": None,
         "max_distance": 60,
         "max_candidates_per_entity": 4,
         "threshold": 0.5,
@@ -317,6 +322,7 @@ def make_medication_relations(
     nlp: Language,
     name: str,
     model: Model[RelationInput, Floats2d],
+    spans_key: Optional[str],
     max_distance: int,
     max_candidates_per_entity: int,
     threshold: float,
@@ -328,12 +334,20 @@ def make_medication_relations(
         nlp.vocab,
         model,
         name,
+        spans_key=spans_key,
         max_distance=max_distance,
         max_candidates_per_entity=max_candidates_per_entity,
         threshold=threshold,
         learn_rate_scale=learn_rate_scale,
         scorer=scorer,
     )
+
+
+def with_id(span: Span, span_id: str) -> Span:
+    """A copy of ``span`` whose ``id_`` is ``span_id``, keeping label, KB id and confidence."""
+    named = Span(span.doc, span.start, span.end, label=span.label, kb_id=span.kb_id, span_id=span_id)
+    named._.confidence = span._.confidence
+    return named
 
 
 class DocPredictions(NamedTuple):
@@ -347,7 +361,8 @@ class MedicationRelationExtractor(TrainablePipe):
     """Classifies (attribute, Drug) candidates into ``none`` or the attribute's relation type.
 
     cfg: ``labels`` (relation types ``<Attribute>-Drug``; class ``i + 1`` is ``labels[i]``),
-    ``max_distance`` and ``max_candidates_per_entity`` (candidate generation, see
+    ``spans_key`` (where the predicted entities are: ``doc.spans[spans_key]``, or ``doc.ents``
+    when None), ``max_distance`` and ``max_candidates_per_entity`` (candidate generation, see
     :func:`candidate_pairs`), ``threshold`` (least type probability of an output relation),
     ``learn_rate_scale`` (the head's learning rate over the encoder's, as in the CRF head).
     """
@@ -358,6 +373,7 @@ class MedicationRelationExtractor(TrainablePipe):
         model: Model,
         name: str = "clinical_medication_relations",
         *,
+        spans_key: Optional[str] = None,
         max_distance: int = 60,
         max_candidates_per_entity: int = 4,
         threshold: float = 0.5,
@@ -371,6 +387,7 @@ class MedicationRelationExtractor(TrainablePipe):
         self.scorer = scorer
         self.cfg = {
             "labels": [],
+            "spans_key": spans_key,
             "max_distance": max_distance,
             "max_candidates_per_entity": max_candidates_per_entity,
             "threshold": threshold,
@@ -428,10 +445,17 @@ class MedicationRelationExtractor(TrainablePipe):
         )
         return Candidates(entities, pairs)
 
+    def predicted_entities(self, doc: Doc) -> List[Span]:
+        """The predicted entities of ``doc``: ``doc.spans[spans_key]`` in document order, or ``doc.ents``."""
+        key = self.cfg.get("spans_key")
+        if key is None:
+            return list(doc.ents)
+        return sorted(doc.spans.get(key, []), key=lambda span: (span.start, span.end, span.label_))
+
     def predict(self, docs: Iterable[Doc]) -> List[DocPredictions]:
-        """Candidates from each doc's ``doc.ents`` and their type probabilities."""
+        """Candidates from each doc's predicted entities and their type probabilities."""
         docs = list(docs)
-        candidates = [self.candidates(doc.ents) for doc in docs]
+        candidates = [self.candidates(self.predicted_entities(doc)) for doc in docs]
         keep = [i for i, c in enumerate(candidates) if c.pairs]
         probabilities = [numpy.zeros((len(c.pairs),), dtype="float32") for c in candidates]
         if keep:
@@ -443,16 +467,19 @@ class MedicationRelationExtractor(TrainablePipe):
         return [DocPredictions(c, p) for c, p in zip(candidates, probabilities)]
 
     def set_annotations(self, docs: Iterable[Doc], predictions: List[DocPredictions]) -> None:
-        """Name ``doc.ents`` ``T1..Tn`` in order and write ``doc._.relations`` (replacing it)."""
+        """Name the predicted entities ``T1..Tn`` in order (in ``doc.spans[spans_key]`` and on
+        the same spans of ``doc.ents``) and write ``doc._.relations`` (replacing it)."""
         threshold = self.cfg["threshold"]
+        key = self.cfg.get("spans_key")
         for doc, (candidates, probabilities) in zip(docs, predictions):
             ids = [f"T{i}" for i in range(1, len(candidates.entities) + 1)]
-            named = []
-            for entity, entity_id in zip(candidates.entities, ids):
-                span = Span(doc, entity.start, entity.end, label=entity.label, kb_id=entity.kb_id, span_id=entity_id)
-                span._.confidence = entity._.confidence
-                named.append(span)
-            doc.ents = named
+            named = [with_id(entity, entity_id) for entity, entity_id in zip(candidates.entities, ids)]
+            if key is None:
+                doc.ents = named
+            else:
+                doc.spans[key] = named
+                id_of = {(span.start, span.end, span.label): span.id_ for span in named}
+                doc.ents = [with_id(ent, id_of.get((ent.start, ent.end, ent.label), ent.id_)) for ent in doc.ents]
             relations = []
             for (a, d), probability in zip(candidates.pairs, probabilities.tolist()):
                 if probability >= threshold:

@@ -340,6 +340,13 @@ def read_brat_folder(
             yield doc
 
 
+def brat_text_field(text: str) -> str:
+    """``text`` as a ``T`` line's text field: brat's field holds no tab or line break (the
+    official n2c2 script splits lines on tabs), so each becomes a space; offsets still index
+    the exact text."""
+    return re.sub(r"[\t\r\n]", " ", text)
+
+
 def brat_ann_lines(
     doc: Doc, spans: Optional[Iterable[Span]] = None, relations: Optional[List[dict]] = None
 ) -> List[str]:
@@ -350,7 +357,8 @@ def brat_ann_lines(
     ``doc._.brat_entities`` with the same label is written with that entry's
     fragments; others as their character span. Entities are renumbered ``T1..``,
     relations ``R1..`` with arguments remapped; a relation whose argument is not
-    written is left out.
+    written is left out. Labels and relation types must hold no whitespace (brat separates
+    fields with it): a ValueError says which.
     """
     if spans is None:
         spans = doc.spans[ENTITIES_SPANS_KEY] if ENTITIES_SPANS_KEY in doc.spans else doc.ents
@@ -364,18 +372,25 @@ def brat_ann_lines(
             fragments = [tuple(fragment) for fragment in entity["fragments"]]
         else:
             fragments = [(span.start_char, span.end_char)]
+        _check_brat_name(span.label_, "entity label")
         if span.id_:
             new_ids.setdefault(span.id_, f"T{number}")
         offsets = ";".join(f"{start} {end}" for start, end in fragments)
-        text = re.sub(r"[\r\n]", " ", fragment_text(doc.text, fragments))
+        text = brat_text_field(fragment_text(doc.text, fragments))
         lines.append(f"T{number}\t{span.label_} {offsets}\t{text}")
     written = [r for r in relations if r["arg1"] in new_ids and r["arg2"] in new_ids]
     for number, relation in enumerate(written, start=1):
+        _check_brat_name(relation["type"], "relation type")
         lines.append(
             f"R{number}\t{relation['type']} Arg1:{new_ids[relation['arg1']]}"
             f" Arg2:{new_ids[relation['arg2']]}"
         )
     return lines
+
+
+def _check_brat_name(name: str, what: str) -> None:
+    if not name or any(c.isspace() for c in name):
+        raise ValueError(f"{what} {name!r} cannot be written to brat: it is empty or holds whitespace")
 
 
 def write_brat_document(
