@@ -19,7 +19,9 @@ from spacy.vocab import Vocab
 
 from .io.brat import write_brat_document
 from .labels import HANDOVER_TRAINING_CATEGORIES
+from .metrics.calibration import calibration_report, span_correctness
 from .metrics import (
+    EntitySpan,
     RelationTuple,
     bio_classification_report,
     bio_tags,
@@ -43,6 +45,24 @@ DATASETS = ("n2c2", "handover")
 def read_docs(path: Union[str, Path], vocab: Vocab) -> List[Doc]:
     """The documents of a DocBin written with ``store_user_data=True``."""
     return list(DocBin(store_user_data=True).from_disk(path).get_docs(vocab))
+
+
+def model_description(model: Union[str, Path], nlp: Language) -> Dict[str, object]:
+    """What was scored: ``source`` (the package name, or the pipeline folder's last two path parts,
+    e.g. ``multitask/model-best``), ``name`` and ``version`` from its meta, ``pipeline`` and the
+    base ``transformer``."""
+    path = Path(model)
+    source = "/".join(path.parts[-2:]) if path.is_dir() else str(model)
+    transformer = None
+    if "transformer" in nlp.pipe_names:
+        transformer = nlp.config["components"]["transformer"]["model"].get("name")
+    return {
+        "source": source,
+        "name": f"{nlp.lang}_{nlp.meta.get('name')}",
+        "version": nlp.meta.get("version"),
+        "pipeline": list(nlp.pipe_names),
+        "transformer": transformer,
+    }
 
 
 def predict_docs(nlp: Language, gold_docs: Sequence[Doc], batch_size: int = 8) -> List[Doc]:
@@ -74,7 +94,9 @@ def score_documents(
     ``ents_p/r/f`` and ``ents_per_type`` from ``doc.ents``). ``handover`` when the gold
     docs have ``token_categories`` (macro over ``handover_categories``); ``relations``
     when they have relations (predictions: ``predicted_relations`` per document, else
-    each predicted doc's ``doc._.relations``).
+    each predicted doc's ``doc._.relations``). ``calibration``
+    (:func:`~clinical_ie.metrics.calibration.calibration_report`: ECE, reliability bins, precision
+    at confidence thresholds) over the scored predicted spans that carry ``span._.confidence``.
     """
     if len(gold_docs) != len(predicted_docs):
         raise ValueError(f"{len(gold_docs)} gold documents but {len(predicted_docs)} predicted")
@@ -94,6 +116,14 @@ def score_documents(
         ),
         "spacy": get_ner_prf(examples),
     }
+    confident = [
+        [(EntitySpan(s.label_, s.start_char, s.end_char), s._.confidence)
+         for s in predicted_spans(doc, predicted_spans_key) if s._.confidence is not None]
+        for doc in predicted_docs
+    ]
+    if any(confident):
+        outcomes = span_correctness(gold_entities, confident)
+        scores["calibration"] = calibration_report(outcomes, n_gold=sum(len(g) for g in gold_entities))
     if any(doc._.token_categories is not None for doc in gold_docs):
         scores["handover"] = score_handover(
             [gold_token_categories(doc) for doc in gold_docs],
@@ -153,7 +183,7 @@ def evaluate(
     predicted_docs = predict_docs(nlp, gold_docs, batch_size=batch_size)
     scores = {
         "dataset": dataset,
-        "model": {"name": f"{nlp.lang}_{nlp.meta.get('name')}", "version": nlp.meta.get("version")},
+        "model": model_description(model, nlp),
         "gold": Path(gold_path).name,
         "spans_key": spans_key,
         **score_documents(gold_docs, predicted_docs, handover_categories, predicted_spans_key=spans_key),

@@ -26,6 +26,8 @@ def write_report(scores: Dict[str, object], output_dir: Path, dataset: str) -> P
     plot_entity_f1(entities, output_dir / f"{dataset}_f1.png")
     plot_precision_recall(entities, output_dir / f"{dataset}_precision_recall.png")
     plot_confusion(scores["span_confusion"], output_dir / f"{dataset}_confusion.png")
+    if "calibration" in scores:
+        plot_reliability(scores["calibration"], output_dir / f"{dataset}_reliability.png")
     path = output_dir / f"{dataset}.md"
     path.write_text(markdown_report(scores, dataset), encoding="utf8")
     return path
@@ -34,12 +36,10 @@ def write_report(scores: Dict[str, object], output_dir: Path, dataset: str) -> P
 def markdown_report(scores: Dict[str, object], dataset: str) -> str:
     """The report as Markdown: summary, per-label, token, handover, relation and confusion tables."""
     entities = scores["spans"]
-    spacy_scores = scores["spacy"]
     lines = [
         f"# Evaluation: {dataset}",
         "",
-        f"Model `{scores.get('model', {}).get('name')}` {scores.get('model', {}).get('version')}"
-        f" on `{scores.get('gold')}`: {scores['n_documents']} documents, {scores['n_tokens']} tokens.",
+        _model_line(scores),
         "",
         "## Entities",
         "",
@@ -55,9 +55,7 @@ def markdown_report(scores: Dict[str, object], dataset: str) -> str:
             ],
         ),
         "",
-        f"spaCy's scorer (`spacy evaluate`, `doc.ents` only): P {_number(spacy_scores['ents_p'])},"
-        f" R {_number(spacy_scores['ents_r'])}, F {_number(spacy_scores['ents_f'])}.",
-        "",
+        *_spacy_scorer_lines(scores),
         _table(
             ["label", "gold", *PRF_HEADERS],
             [
@@ -78,8 +76,36 @@ def markdown_report(scores: Dict[str, object], dataset: str) -> str:
         lines += _handover_section(scores["handover"])
     if "relations" in scores:
         lines += _relations_section(scores["relations"])
+    if "calibration" in scores:
+        lines += _calibration_section(scores["calibration"], dataset)
     lines += _confusion_section(scores["span_confusion"])
     return "\n".join(lines)
+
+
+def _model_line(scores: Dict[str, object]) -> str:
+    model = scores.get("model", {})
+    details = [f"`{model.get('name')}` {model.get('version')}"]
+    if model.get("pipeline"):
+        details.append("pipeline " + ", ".join(f"`{p}`" for p in model["pipeline"]))
+    if model.get("transformer"):
+        details.append(f"transformer `{model['transformer']}`")
+    scored = f"`doc.spans[{scores['spans_key']!r}]`" if scores.get("spans_key") else "`doc.ents`"
+    return (
+        f"Model `{model.get('source', model.get('name'))}` ({'; '.join(details)}), predictions from {scored},"
+        f" on `{scores.get('gold')}`: {scores['n_documents']} documents, {scores['n_tokens']} tokens."
+    )
+
+
+def _spacy_scorer_lines(scores: Dict[str, object]) -> List[str]:
+    """spaCy's scorer reads ``doc.ents``: shown only when ``doc.ents`` are the predictions scored."""
+    if scores.get("spans_key"):
+        return []
+    s = scores["spacy"]
+    return [
+        f"spaCy's scorer (`spacy evaluate` on `doc.ents`): P {_number(s['ents_p'])},"
+        f" R {_number(s['ents_r'])}, F {_number(s['ents_f'])}.",
+        "",
+    ]
 
 
 def _bio_table(report: Dict[str, object]) -> str:
@@ -137,6 +163,33 @@ def _relations_section(relations: Dict[str, object]) -> List[str]:
         + ("" if predicted else " The predictions carry no relations."),
         "",
         _table(["type", "gold", *PRF_HEADERS], rows),
+        "",
+    ]
+
+
+def _calibration_section(calibration: Dict[str, object], dataset: str) -> List[str]:
+    rows = [
+        [f"{b['low']:.1f}-{b['high']:.1f}", b["count"], _number(b["mean_confidence"]), _number(b["accuracy"])]
+        for b in calibration["bins"]
+    ]
+    threshold_rows = [
+        [f">= {t}", s["kept"], _number(s["precision"]), _number(s["recall"])]
+        for t, s in calibration["thresholds"].items()
+    ]
+    return [
+        "## Confidence calibration",
+        "",
+        f"Over the {calibration['n_spans']} predicted spans with a confidence (`span._.confidence`); a span is"
+        " correct when a gold entity has its exact offsets and label. Expected calibration error"
+        f" ({calibration['n_bins']} equal-width bins): {_number(calibration['ece'])}.",
+        "",
+        _table(["confidence", "spans", "mean confidence", "share correct"], rows),
+        "",
+        f"![Reliability diagram]({dataset}_reliability.png)",
+        "",
+        "Keeping only the spans at or above a confidence threshold (strict precision and recall):",
+        "",
+        _table(["threshold", "spans kept", "precision", "recall"], threshold_rows),
         "",
     ]
 
@@ -217,6 +270,29 @@ def plot_confusion(confusion: Dict[str, Dict[str, int]], path: Path) -> None:
             if count:
                 color = "white" if count > largest / 2 else "black"
                 axes.text(j, i, str(count), ha="center", va="center", fontsize=6, color=color)
+    _save(figure, path)
+
+
+def plot_reliability(calibration: Dict[str, object], path: Path) -> None:
+    """Reliability diagram: share of correct spans per confidence bin against the diagonal, with
+    the spans per bin as a bar chart below."""
+    figure = Figure(figsize=(5, 6))
+    FigureCanvasAgg(figure)
+    top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
+    bins = calibration["bins"]
+    width = bins[0]["high"] - bins[0]["low"]
+    filled = [b for b in bins if b["count"]]
+    top.bar([b["low"] for b in filled], [b["accuracy"] for b in filled], width=width, align="edge",
+            edgecolor="black", label="share correct")
+    top.plot([0, 1], [0, 1], linestyle="--", color="gray", label="perfect calibration")
+    top.set_ylim(0, 1)
+    top.set_ylabel("share of spans correct")
+    top.set_title(f"ECE {calibration['ece']:.4f} over {calibration['n_spans']} spans")
+    top.legend(loc="upper left")
+    bottom.bar([b["low"] for b in bins], [b["count"] for b in bins], width=width, align="edge", edgecolor="black")
+    bottom.set_xlim(0, 1)
+    bottom.set_xlabel("span confidence")
+    bottom.set_ylabel("spans")
     _save(figure, path)
 
 

@@ -36,6 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, help=f"longer notes get an error record (default: {DEFAULT_MAX_CHARS:,})")
     parser.add_argument("--threads", type=int, help="torch threads per worker (default: cores / workers; 1 per actor on a Ray cluster)")
     parser.add_argument("--max-shards", type=int, help="annotate at most this many more shards, then stop (rerun to go on)")
+    parser.add_argument("--confidence-threshold", type=float, default=0.0,
+                        help="write only entities at least this confident (span._.confidence; default 0: all)")
     parser.add_argument("--brat", action="store_true", help="also write brat/<id>.txt and .ann (T and R lines) per annotated note")
     parser.add_argument("--log-every", type=float, default=10.0, help="seconds between progress lines (default: 10)")
     parser.add_argument("--summary", type=Path, help="write the run's summary (counts, rates, peak memory per worker) as JSON here")

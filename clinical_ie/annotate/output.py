@@ -5,11 +5,12 @@ in input order. A shard is written whole to a temporary file, flushed to disk an
 place; only then is it added to the manifest, which is itself replaced atomically. So after a
 crash every shard the manifest lists is complete, and a rerun redoes exactly the others: each
 input id ends up in exactly one record. A rerun refuses an output folder whose manifest was made
-for another input, model, format, shard size or length limit.
+for another input, model, format, shard size, length limit or confidence threshold.
 
 The manifest (``manifest.json``) says what the folder holds: the input (kind, number of notes,
 fingerprint: never its path), the model (name, version), the format, ``shard_size``,
-``shards_total``, ``shards``: one entry per complete shard with its input range
+``max_chars``, ``confidence_threshold``, ``shards_total``, ``shards``: one entry per complete
+shard with its input range
 ``[start, end)``, file name, record and error counts, size and SHA-256, and ``complete``.
 """
 
@@ -36,7 +37,7 @@ FORMATS = ("jsonl", "parquet")
 BRAT_DIR_NAME = "brat"
 SAFE_FILE_STEM = re.compile(r"^[^./\\\0][^/\\\0]{0,199}$")
 """A note id usable as a brat file name: no separator, no leading dot, at most 200 characters."""
-COMPATIBILITY_KEYS = ("input", "model", "format", "shard_size", "max_chars")
+COMPATIBILITY_KEYS = ("input", "model", "format", "shard_size", "max_chars", "confidence_threshold")
 
 
 class OutputError(RuntimeError):
@@ -86,7 +87,8 @@ class ShardedOutput:
     """
 
     def __init__(self, output_dir: Union[str, Path], index: NoteIndex, model: Dict[str, str], output_format: str = "jsonl",
-                 shard_size: int = 1000, max_chars: int = 1_000_000, brat: bool = False):
+                 shard_size: int = 1000, max_chars: int = 1_000_000, brat: bool = False, *,
+                 confidence_threshold: float = 0.0):
         if output_format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, not {output_format!r}")
         if shard_size < 1:
@@ -103,6 +105,7 @@ class ShardedOutput:
             "format": output_format,
             "shard_size": shard_size,
             "max_chars": max_chars,
+            "confidence_threshold": confidence_threshold,
             "shards_total": -(-len(index) // shard_size),
             "shards": [],
             "complete": False,

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 class AnnotationSettings:
     """How to run: backend and workers, output format and sharding, limits.
 
-    ``threads``: torch threads per worker (default: the cores divided among the workers; one
+    ``confidence_threshold``: the CRF heads write only spans at least this confident (default 0:
+    all). ``threads``: torch threads per worker (default: the cores divided among the workers; one
     per Ray actor on an existing cluster). ``max_shards``: annotate at most this many more
     shards, then stop (a time-boxed job; rerun to go on). ``log_every``: seconds between
     progress lines.
@@ -38,6 +39,7 @@ class AnnotationSettings:
     threads: Optional[int] = None
     max_shards: Optional[int] = None
     brat: bool = False
+    confidence_threshold: float = 0.0
     log_every: float = 10.0
 
     def __post_init__(self):
@@ -46,6 +48,8 @@ class AnnotationSettings:
         for name in ("workers", "batch_size", "shard_size", "max_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if not 0.0 <= self.confidence_threshold <= 1.0:
+            raise ValueError("confidence_threshold must be in [0, 1]")
 
     def worker_threads(self) -> int:
         if self.threads:
@@ -160,7 +164,8 @@ def run_annotation(
         raise ValueError("the ray backend loads the model in its actors: pass the model's name or folder")
     identity = model_identity(model)
     with ShardedOutput(
-        output_dir, index, identity, settings.output_format, settings.shard_size, settings.max_chars, settings.brat
+        output_dir, index, identity, settings.output_format, settings.shard_size, settings.max_chars, settings.brat,
+        confidence_threshold=settings.confidence_threshold,
     ) as output:
         pending = output.pending_shards()
         if settings.max_shards is not None:
@@ -174,6 +179,7 @@ def run_annotation(
         config = AnnotatorConfig(
             "" if isinstance(model, Language) else str(model),
             index.spec, settings.max_chars, settings.gpu, settings.worker_threads(), settings.brat,
+            settings.confidence_threshold,
         )
         units = output.work_units(pending, settings.batch_size)
         if settings.backend == "ray":

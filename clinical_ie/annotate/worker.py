@@ -19,6 +19,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..components.crf_ner import set_confidence_threshold
 from ..io.brat import brat_ann_lines
 from ..measure import count_words, peak_rss_mib
 from ..records import note_record
@@ -38,6 +39,7 @@ class AnnotatorConfig:
     gpu: bool = False
     threads: Optional[int] = None
     brat: bool = False
+    confidence_threshold: float = 0.0
 
 
 @dataclass
@@ -125,6 +127,7 @@ class NoteAnnotator:
         self.config = config
         self.nlp = nlp if nlp is not None else spacy.load(config.model)
         self.nlp.max_length = max(self.nlp.max_length, config.max_chars)
+        set_confidence_threshold(self.nlp, config.confidence_threshold)
         self.reader = NoteReader(config.spec, config.max_chars)
 
     def __call__(self, unit: WorkUnit) -> UnitResult:

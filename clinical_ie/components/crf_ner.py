@@ -6,7 +6,11 @@ a CRF with learned transition, start and end scores (model params ``transitions`
 ``end``) is trained with the exact negative log-likelihood and decoded with Viterbi. Hard BIO
 constraints hold in training and decoding; ``allowed_labels`` and ``max_span_length`` are
 enforced by the decoder. Each predicted span gets ``span._.confidence``: its exact posterior
-probability (see :func:`clinical_ie.components.crf.decode_spans`).
+probability (see :func:`clinical_ie.components.crf.decode_spans`) under the CRF whose scores are
+divided by the head's calibration temperature ``cfg["temperature"]`` (1.0 until
+:mod:`clinical_ie.calibration` fits it on held-out documents after training; the decoded spans do
+not depend on it). Spans whose confidence is below ``confidence_threshold`` (default 0: keep all)
+are not written.
 
 Pipeline config (listening to a ``transformer`` component)::
 
@@ -18,6 +22,7 @@ Pipeline config (listening to a ``transformer`` component)::
     allowed_labels = null
     max_span_length = {}
     learn_rate_scale = 10.0
+    confidence_threshold = 0.0
 
     [components.ner.model]
     @architectures = "clinical_ie.CRFTagger.v1"
@@ -191,6 +196,7 @@ def make_crf_scorer() -> Callable:
         "allowed_labels": None,
         "max_span_length": {},
         "learn_rate_scale": 10.0,
+        "confidence_threshold": 0.0,
         "scorer": {"@scorers": "clinical_ie.crf_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
@@ -205,6 +211,7 @@ def make_crf_ner(
     allowed_labels: Optional[List[str]],
     max_span_length: Dict[str, int],
     learn_rate_scale: float,
+    confidence_threshold: float,
     scorer: Optional[Callable],
 ) -> "CRFEntityRecognizer":
     """A CRF NER head; see the module docstring for its config."""
@@ -218,8 +225,18 @@ def make_crf_ner(
         allowed_labels=allowed_labels,
         max_span_length=max_span_length,
         learn_rate_scale=learn_rate_scale,
+        confidence_threshold=confidence_threshold,
         scorer=scorer,
     )
+
+
+def set_confidence_threshold(nlp: Language, threshold: float) -> None:
+    """Set ``confidence_threshold`` on every CRF head of ``nlp``: less confident spans are not written."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"confidence_threshold must be in [0, 1], got {threshold}")
+    for _, pipe in nlp.pipeline:
+        if isinstance(pipe, CRFEntityRecognizer):
+            pipe.confidence_threshold = threshold
 
 
 def resolve_overlaps(spans: Iterable[Span]) -> List[Span]:
@@ -242,7 +259,11 @@ class CRFEntityRecognizer(TrainablePipe):
     (None: write ``doc.ents``; else write ``doc.spans[spans_key]``, and ``doc.ents`` too when
     ``set_ents``), ``task`` (None: every example annotates this head; else only examples
     whose ``reference._.corpus`` is unset or equal), ``allowed_labels`` (None: all),
-    ``max_span_length`` (label -> tokens), ``learn_rate_scale``.
+    ``max_span_length`` (label -> tokens), ``learn_rate_scale``, ``temperature`` (the
+    calibration temperature of the confidences; fitted and stored after training) and
+    ``calibration`` (what the fit measured, or None).
+    ``confidence_threshold`` is an option of the loaded pipeline, not saved state: spans less
+    confident are not written (set it in the config, or on the component after loading).
     Gold: :func:`head_spans` of the reference, made non-overlapping by
     :func:`resolve_overlaps`; spans that do not align with the predicted tokens, or whose
     label is not in ``labels``, count as ``O``. Examples of other tasks give no gradient.
@@ -260,6 +281,7 @@ class CRFEntityRecognizer(TrainablePipe):
         allowed_labels: Optional[Sequence[str]] = None,
         max_span_length: Optional[Dict[str, int]] = None,
         learn_rate_scale: float = 1.0,
+        confidence_threshold: float = 0.0,
         scorer: Optional[Callable] = score_crf_spans,
     ) -> None:
         self.vocab = vocab
@@ -274,7 +296,10 @@ class CRFEntityRecognizer(TrainablePipe):
             "allowed_labels": None if allowed_labels is None else list(allowed_labels),
             "max_span_length": dict(max_span_length or {}),
             "learn_rate_scale": learn_rate_scale,
+            "temperature": 1.0,
+            "calibration": None,
         }
+        self.confidence_threshold = confidence_threshold
         self._lattices: Dict[Tuple, crf.TagLattice] = {}
 
     @property
@@ -319,24 +344,29 @@ class CRFEntityRecognizer(TrainablePipe):
         self.model.initialize(X=doc_sample)
 
     def predict(self, docs: Iterable[Doc]) -> List[Optional[crf.DecodedSpans]]:
-        """Viterbi spans per doc (None for an empty doc)."""
+        """Viterbi spans per doc (None for an empty doc), confidences at the fitted temperature."""
         docs = list(docs)
         keep = [i for i, doc in enumerate(docs) if len(doc)]
+        emissions = self.model.predict([docs[i] for i in keep]) if keep else []
         decoded: List[Optional[crf.DecodedSpans]] = [None] * len(docs)
-        if not keep:
-            return decoded
-        emissions = self.model.predict([docs[i] for i in keep])
+        for i, spans in zip(keep, self.decode(emissions, self.cfg.get("temperature", 1.0))):
+            decoded[i] = spans
+        return decoded
+
+    def decode(self, emissions: List[Floats2d], temperature: float) -> List[crf.DecodedSpans]:
+        """Viterbi spans of non-empty docs' emission scores, with their probabilities under the
+        CRF whose scores are divided by ``temperature``."""
+        if not emissions:
+            return []
         padded, lengths = self._padded(emissions)
         with torch.no_grad(), cpu_single_thread(padded.device):
             params = [xp2torch(self.model.get_param(name)) for name in CRF_PARAMS]
             lattice = self._lattice(decoding=True, device=padded.device)
-            for i, spans in zip(keep, crf.decode_spans(padded, lengths, *params, lattice)):
-                decoded[i] = spans
-        return decoded
+            return crf.decode_spans(padded, lengths, *params, lattice, temperature=temperature)
 
     def set_annotations(self, docs: Iterable[Doc], decoded: List[Optional[crf.DecodedSpans]]) -> None:
-        """Write the spans, with confidences, to ``doc.spans[spans_key]`` and/or ``doc.ents``
-        (replacing it)."""
+        """Write the spans at least ``confidence_threshold`` confident, with their confidences, to
+        ``doc.spans[spans_key]`` and/or ``doc.ents`` (replacing it)."""
         labels = self.labels
         key = self.cfg["spans_key"]
         for doc, found in zip(docs, decoded):
@@ -345,6 +375,8 @@ class CRFEntityRecognizer(TrainablePipe):
                 for start, end, label, probability in zip(
                     found.starts.tolist(), found.ends.tolist(), found.labels.tolist(), found.probabilities.tolist()
                 ):
+                    if probability < self.confidence_threshold:
+                        continue
                     span = Span(doc, start, end, label=labels[label])
                     span._.confidence = probability
                     spans.append(span)

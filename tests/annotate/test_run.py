@@ -210,3 +210,9 @@ def reference_records(model, notes_dir, tmp_path):
     output = tmp_path / "reference"
     run_annotation(model, notes_dir, output, small_settings())
     return read_annotations(output)
+
+
+def test_an_output_folder_of_another_confidence_threshold_is_refused(relation_pipeline, notes_dir, tmp_path):
+    run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(max_shards=1))
+    with pytest.raises(OutputError, match="different confidence_threshold"):
+        run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(confidence_threshold=0.5))
