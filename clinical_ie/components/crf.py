@@ -324,9 +324,13 @@ def viterbi(scores: LatticeScores, mask: torch.Tensor) -> torch.Tensor:
     return torch.cat(path[::-1], dim=1)
 
 
-def _check_temperature(temperature: float) -> None:
+def at_temperature(scores: LatticeScores, temperature: float) -> LatticeScores:
+    """The CRF whose every score is divided by ``temperature`` (> 0)."""
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
+    if temperature == 1.0:
+        return scores
+    return LatticeScores(*(part / temperature for part in (scores.emissions, scores.transitions, scores.start, scores.end)))
 
 
 def tag_marginals(
@@ -342,9 +346,7 @@ def tag_marginals(
 
     Under the CRF whose scores are all divided by ``temperature``.
     """
-    _check_temperature(temperature)
-    scores = lattice_scores(emissions / temperature, transitions / temperature, start / temperature,
-                            end / temperature, lattice)
+    scores = at_temperature(lattice_scores(emissions, transitions, start, end, lattice), temperature)
     mask = length_mask(lengths, emissions.shape[1])
     state_probs = forward_backward(scores, mask).state_probabilities()
     state_probs = torch.where(mask.unsqueeze(2), state_probs, 0.0)
@@ -403,14 +405,11 @@ def decode_spans(
     own steps count; the growing parts are float64. The Viterbi path is computed from the unscaled
     scores; it is the same for every temperature > 0.
     """
-    _check_temperature(temperature)
-    scores = lattice_scores(emissions, transitions, start, end, lattice)
+    unscaled = lattice_scores(emissions, transitions, start, end, lattice)
+    scores = at_temperature(unscaled, temperature)
     n_steps = emissions.shape[1]
     mask = length_mask(lengths, n_steps)
-    states = viterbi(scores, mask)
-    if temperature != 1.0:
-        scores = LatticeScores(*(part / temperature for part in
-                                 (scores.emissions, scores.transitions, scores.start, scores.end)))
+    states = viterbi(unscaled, mask)
     fb = forward_backward(scores, mask)
 
     previous, following = states[:, :-1], states[:, 1:]
