@@ -1,12 +1,66 @@
-"""Training readers: several corpora, one per task, mixed by a sampling ratio."""
+"""Training readers: documents keep the file's tokens; several corpora mixed by a ratio."""
 
 import random
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Union
 
+from spacy.errors import Errors
 from spacy.language import Language
+from spacy.tokens import Doc
 from spacy.training import Corpus, Example
 from spacy.util import registry
+
+
+@registry.readers("clinical_ie.Corpus.v1")
+def create_corpus(
+    path: Optional[Union[str, Path]],
+    gold_preproc: bool,
+    max_length: int = 0,
+    limit: int = 0,
+    augmenter: Optional[Callable] = None,
+) -> Callable[[Language], Iterator[Example]]:
+    """``spacy.Corpus.v1`` (same arguments) reading a :class:`ClinicalCorpus`."""
+    if path is None:
+        raise ValueError(Errors.E913)
+    return ClinicalCorpus(
+        path, gold_preproc=gold_preproc, max_length=max_length, limit=limit, augmenter=augmenter
+    )
+
+
+class ClinicalCorpus(Corpus):
+    """spaCy's :class:`~spacy.training.Corpus`, except that pre-tokenized documents keep their tokens.
+
+    For a reference with ``doc._.pretokenized`` (handover files) the predicted Doc is
+    built from the reference's own words and spaces and carries nothing else of it: the
+    tokens evaluation (:func:`clinical_ie.evaluation.predict_docs`) feeds the model. Any
+    other reference gets ``nlp.make_doc(reference.text)``, as in spaCy. ``max_length``,
+    ``limit``, ``augmenter`` and ``gold_preproc`` work as in spaCy: a document of
+    ``max_length`` tokens or more is cut into its sentences (those shorter than
+    ``max_length``); each sentence keeps the document's ``doc._.corpus``, which spaCy's
+    ``Span.as_doc`` would drop (``gold_preproc`` still drops it, as in spaCy).
+    """
+
+    def make_examples(self, nlp: Language, reference_docs: Iterable[Doc]) -> Iterator[Example]:
+        for reference in reference_docs:
+            for piece in self.pieces(reference):
+                # spaCy's gold_preproc example: predicted = Doc(vocab, reference words, spaces)
+                yield self._make_example(nlp, piece, gold_preproc=bool(reference._.pretokenized))
+
+    def pieces(self, reference: Doc) -> List[Doc]:
+        """``reference`` itself, or its sentences when it has ``max_length`` tokens or more."""
+        if len(reference) == 0:
+            return []
+        if self.max_length == 0 or len(reference) < self.max_length:
+            return [reference]
+        if not reference.has_annotation("SENT_START"):
+            return []
+        pieces = []
+        for sentence in reference.sents:
+            if 0 < len(sentence) < self.max_length:
+                piece = sentence.as_doc()
+                piece._.corpus = reference._.corpus
+                pieces.append(piece)
+        return pieces
 
 
 @registry.readers("clinical_ie.TaskMixCorpus.v1")
@@ -16,7 +70,8 @@ def create_task_mix_corpus(
     seed: int = 0,
     max_length: int = 0,
 ) -> Callable[[Language], Iterator[Example]]:
-    """Examples of several DocBins, ``paths`` = task -> path (null: task left out).
+    """Examples of several DocBins (each a :class:`ClinicalCorpus`), ``paths`` = task -> path
+    (null: task left out).
 
     Without ``ratios`` a call yields every example once (for dev sets). With ``ratios``
     (task -> weight) a call yields as many examples as the weighted tasks hold together,
@@ -36,7 +91,7 @@ class TaskMixCorpus:
         if unknown:
             raise ValueError(f"ratios name tasks without a path: {sorted(unknown)}")
         self.corpora = {
-            task: Corpus(Path(path), max_length=max_length, shuffle=False)
+            task: ClinicalCorpus(Path(path), max_length=max_length, shuffle=False)
             for task, path in paths.items()
             if path
         }

@@ -9,6 +9,9 @@ Data model written by the converters (see ``docs/data-model.md``):
 - ``doc._.doc_id``: the document's identifier (file stem), never a path.
 - ``doc._.corpus``: the task whose annotation the document carries (``n2c2`` or
   ``handover``); heads of other tasks do not learn from it.
+- ``doc._.pretokenized``: True when the tokens are the source file's own (handover);
+  training then keeps them (:class:`clinical_ie.corpora.ClinicalCorpus`) instead of
+  re-tokenizing the text. None otherwise.
 - ``doc._.brat_entities``: every gold entity as read, ``{"id", "label", "fragments"}``
   with ``fragments`` a list of ``[start_char, end_char]`` (discontinuous entities
   have several).
@@ -29,6 +32,7 @@ ENTITIES_SPANS_KEY = "entities"
 DOC_EXTENSIONS = (
     "doc_id",
     "corpus",
+    "pretokenized",
     "brat_entities",
     "relations",
     "token_categories",

@@ -1,13 +1,21 @@
-"""The task-mixing training reader."""
+"""The training readers: file tokens kept for pre-tokenized documents, task mixing."""
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import spacy
 from spacy.tokens import Doc, DocBin
+from spacy.util import load_config, registry
 
 import clinical_ie  # noqa: F401
-from clinical_ie.corpora import create_task_mix_corpus, draw
+from clinical_ie.corpora import create_corpus, create_task_mix_corpus, draw
+from clinical_ie.evaluation import predict_docs, read_docs
+from clinical_ie.io.prepare import prepare_corpus
+from clinical_ie.io.tokenizer import clinical_english
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HANDOVER_SAMPLE = REPO_ROOT / "assets" / "sample" / "handover"
 
 
 def write_corpus(path, nlp, corpus, n):
@@ -61,3 +69,82 @@ def test_same_seed_same_examples(paths):
 def test_ratio_for_unknown_task_is_an_error(paths):
     with pytest.raises(ValueError, match="without a path"):
         create_task_mix_corpus(paths, {"radiology": 1.0})
+
+
+def tokens(doc):
+    return [(token.text, token.whitespace_) for token in doc]
+
+
+@pytest.fixture(scope="module")
+def handover_corpus(tmp_path_factory):
+    """The sample handover corpus converted to train/dev/test DocBins."""
+    if not HANDOVER_SAMPLE.exists():
+        pytest.skip("assets/sample not generated")
+    output = tmp_path_factory.mktemp("handover_corpus")
+    prepare_corpus("handover", HANDOVER_SAMPLE, output)
+    return output
+
+
+CONFIG_PATHS = {
+    "multitask.cfg": ("paths.handover_train", "paths.handover_dev"),
+    "gpu.cfg": ("paths.handover_train", "paths.handover_dev"),
+    "default.cfg": ("paths.train", "paths.dev"),
+    "ner_builtin.cfg": ("paths.train", "paths.dev"),
+}
+
+
+@pytest.mark.parametrize("config_name", sorted(CONFIG_PATHS))
+def test_training_sees_the_file_tokens_that_evaluation_feeds_the_model(handover_corpus, config_name):
+    train_key, dev_key = CONFIG_PATHS[config_name]
+    overrides = {train_key: str(handover_corpus / "train.spacy"), dev_key: str(handover_corpus / "dev.spacy")}
+    config = load_config(REPO_ROOT / "configs" / config_name, overrides=overrides, interpolate=True)
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": config["nlp"]["tokenizer"]}})
+    training = {eg.reference._.doc_id: eg for eg in registry.resolve(config["corpora"])["train"](nlp)}
+    fed = {doc._.doc_id: doc for doc in predict_docs(nlp, read_docs(handover_corpus / "train.spacy", nlp.vocab))}
+    files = sorted((HANDOVER_SAMPLE / "train").glob("*.txt"))
+    assert sorted(training) == sorted(fed) == sorted(path.stem for path in files)
+    for path in files:
+        example = training[path.stem]
+        assert tokens(example.predicted) == tokens(fed[path.stem]) == tokens(example.reference), path.name
+        lines = path.read_text(encoding="utf8").splitlines()
+        file_tokens = [line.split("\t")[0] for line in lines if line.strip()]
+        assert [token.text for token in example.predicted if not token.is_space] == file_tokens, path.name
+        assert not example.predicted.has_annotation("ENT_IOB")
+
+
+def write_docs(path, docs):
+    DocBin(docs=docs, store_user_data=True).to_disk(path)
+    return path
+
+
+def test_pretokenized_docs_keep_their_tokens_others_get_make_doc(tmp_path):
+    nlp = clinical_english()
+    note = Doc(nlp.vocab, words=["aspirin", "5mg."], spaces=[True, False])
+    note._.corpus = "n2c2"
+    handover = Doc(nlp.vocab, words=["in", "bed.", "X-ray"], spaces=[True, True, False])
+    handover._.corpus, handover._.pretokenized = "handover", True
+    handover.ents = [handover.char_span(0, 2, label="MyShift_Status")]
+    for doc in (note, handover):  # the clinical tokenizer splits both differently
+        assert [t.text for t in nlp.make_doc(doc.text)] != [t.text for t in doc]
+    path = write_docs(tmp_path / "docs.spacy", [note, handover])
+    note_example, handover_example = create_corpus(path, gold_preproc=False)(nlp)
+    assert tokens(note_example.predicted) == tokens(nlp.make_doc(note.text))
+    assert tokens(handover_example.predicted) == tokens(handover)
+    assert not handover_example.predicted.ents and not handover_example.predicted.user_data
+
+
+def test_max_length_cuts_into_sentences_that_keep_tokens_and_corpus(tmp_path):
+    nlp = clinical_english()
+    words, spaces = ["in", "bed.", "\n", "X-ray", "done."], [True, False, False, True, False]
+    doc = Doc(nlp.vocab, words=words, spaces=spaces, sent_starts=[True, False, False, True, False])
+    doc._.corpus, doc._.pretokenized = "handover", True
+    path = write_docs(tmp_path / "docs.spacy", [doc])
+    readers = (
+        create_corpus(path, gold_preproc=False, max_length=4),
+        create_task_mix_corpus({"handover": str(path)}, max_length=4),
+    )
+    for reader in readers:
+        examples = list(reader(nlp))
+        assert [[t.text for t in eg.predicted] for eg in examples] == [words[:3], words[3:]]
+        assert [eg.reference._.corpus for eg in examples] == ["handover", "handover"]
+    assert [len(eg.predicted) for eg in create_corpus(path, gold_preproc=False, max_length=6)(nlp)] == [5]

@@ -145,3 +145,57 @@ def test_split_dev_cli(tmp_path):
     result = CliRunner().invoke(app, [str(tmp_path / "all.spacy"), str(tmp_path / "t.spacy"), str(tmp_path / "d.spacy")])
     assert result.exit_code == 0, result.output
     assert len(read_docbin(tmp_path / "d.spacy")) == 1 and len(read_docbin(tmp_path / "t.spacy")) == 10
+
+
+def handover_line(token, gold="NA", predicted="NA"):
+    """A 19-field handover line."""
+    return "\t".join([token] + ["x"] * 16 + [gold, predicted])
+
+
+NEW_CATEGORY = "Future_Handover/Escalation"
+
+
+def handover_corpus(root, test_category):
+    """train/, validation/, test/ folders; train uses NEW_CATEGORY, test ``test_category``."""
+    write_bytes(root / "train" / "output1.txt", f"{handover_line('He')}\n{handover_line('rings', NEW_CATEGORY)}\n")
+    write_bytes(root / "validation" / "output101.txt", f"{handover_line('She', 'PatientIntroduction_Gender')}\n")
+    write_bytes(root / "test" / "output201.txt", f"{handover_line('rings', test_category, NEW_CATEGORY)}\n")
+    return root
+
+
+def test_prepare_accepts_in_test_the_categories_found_in_training(tmp_path):
+    from clinical_ie.io.prepare import prepare_corpus
+
+    reports = prepare_corpus("handover", handover_corpus(tmp_path / "in", NEW_CATEGORY), tmp_path / "out")
+    assert [(w.file, w.line, w.reason) for w in reports["train"].warnings] == [("output1.txt", 2, "new_category")]
+    assert not any(report.problems for report in reports.values())
+    assert [list(doc._.token_categories) for doc in read_docbin(tmp_path / "out" / "test.spacy")] == [[NEW_CATEGORY]]
+    unknown = prepare_corpus("handover", handover_corpus(tmp_path / "in2", "Future_Other"), tmp_path / "out2")
+    assert [(p.file, p.line, p.reason) for p in unknown["test"].problems] == [("output201.txt", 1, "unknown_category")]
+    assert read_docbin(tmp_path / "out2" / "test.spacy") == []
+    assert_report_arithmetic(unknown["test"])
+
+
+def test_cli_strict_fails_on_a_gold_column_without_categories(tmp_path):
+    folder = tmp_path / "in"
+    write_bytes(folder / "train" / "output1.txt", f"{handover_line('He')}\n{handover_line(SECRET, 'PRP')}\n")
+    write_bytes(folder / "test" / "output2.txt", f"{handover_line('He')}\n")
+    expected = ["error: output1.txt:2: unknown_category: gold field (field 18 of 19) holds an upper-case tag, not a CLEF category"]
+    runner = CliRunner()
+    convert = runner.invoke(
+        load_script("convert").app,
+        ["handover", str(folder / "train"), str(tmp_path / "o.spacy"), "--report", str(tmp_path / "r.json"), "--strict"],
+    )
+    assert convert.exit_code == 1 and convert.output.strip().splitlines() == expected
+    app = typer.Typer()
+    app.command()(load_script("prepare_corpus").main)
+    prepare = runner.invoke(app, ["handover", str(folder), str(tmp_path / "corpus"), "--strict"])
+    assert prepare.exit_code == 1 and prepare.output.strip().splitlines() == expected
+    lenient = runner.invoke(
+        load_script("convert").app,
+        ["handover", str(folder / "train"), str(tmp_path / "o.spacy"), "--report", str(tmp_path / "r.json")],
+    )
+    assert lenient.exit_code == 0, lenient.output
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["problems"]["by_reason"] == {"unknown_category": 1} and data["documents"] == 0
+    assert SECRET not in (tmp_path / "r.json").read_text() and SECRET not in lenient.output

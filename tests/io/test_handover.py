@@ -1,5 +1,7 @@
 """Nursing-handover reader rules and bad input."""
 
+import re
+
 import pytest
 
 from clinical_ie.extensions import ENTITIES_SPANS_KEY
@@ -86,3 +88,66 @@ def test_bad_files_are_problems_and_bom_a_warning(tmp_path):
         ("output3.txt", 0, "empty_file"),
         ("output4.txt", 5, "not_utf8"),
     ]
+
+
+@pytest.mark.parametrize("tabbed_lines", ["all", "some"])
+def test_trailing_tab_does_not_shift_the_category_columns(tmp_path, tabbed_lines):
+    """A 20th, empty field (trailing tab) is stripped: gold stays the second-to-last real field."""
+    sentence_lines = lines(SENTENCE_1 + SENTENCE_2)
+    tabbed = [line + "\t" if tabbed_lines == "all" or i % 2 else line for i, line in enumerate(sentence_lines)]
+    report = ConversionReport("handover")
+    doc = read_handover_document(handover_file(tmp_path, [tabbed]), report)
+    assert doc._.token_categories == ["NA", "NA", ROOM, NAME, NAME, "NA", "NA"]
+    assert doc._.baseline_categories == ["NA", "NA", ROOM, "NA", NAME, "NA", ROOM]
+    assert not report.problems and not report.warnings
+
+
+SECRET = "Zyxwquorp"
+
+
+@pytest.mark.parametrize(
+    "gold, predicted, detail",
+    [
+        ("0.38", "NA", "gold field (field 18 of 19) holds a number, not a CLEF category"),
+        ("NONE", "NA", "gold field (field 18 of 19) holds an upper-case tag, not a CLEF category"),
+        (SECRET, "NA", "gold field (field 18 of 19) holds a value, not a CLEF category"),
+        (ROOM, "PRP", "prediction field (field 19 of 19) holds an upper-case tag, not a CLEF category"),
+    ],
+)
+def test_a_column_without_categories_drops_the_file_and_is_located(tmp_path, gold, predicted, detail):
+    bad = [token_line("13", gold, predicted), token_line("John", gold, predicted)]
+    path = handover_file(tmp_path, [lines(SENTENCE_1[:1]) + bad, lines(SENTENCE_2)])
+    handover_file(tmp_path, [lines(SENTENCE_1)], name="output2.txt")
+    report = ConversionReport("handover")
+    docs = list(read_handover_folder(tmp_path, report))
+    assert [doc._.doc_id for doc in docs] == ["output2"]
+    assert [(p.file, p.line, p.reason, p.detail) for p in report.problems] == [
+        ("output1.txt", 2, "unknown_category", detail),
+        ("output1.txt", 3, "unknown_category", detail),
+    ]
+    assert SECRET not in str(report.to_dict()) and SECRET not in report.format_table()
+    # output1's valid entities (Colin, plus 13/John when only the prediction is bad) are read and dropped
+    dropped = 1 if gold != ROOM else 2
+    assert report.entities_dropped == {"unknown_category": dropped}
+    assert report.entities_read == report.entities_kept + dropped == 2 + dropped
+    assert report.documents == 1 and report.tokens == len(docs[0])
+    with pytest.raises(ConversionError, match="^" + re.escape(f"output1.txt:2: unknown_category: {detail}")):
+        read_handover_document(path, ConversionReport("handover", strict=True))
+
+
+def test_new_categories_training_warns_other_splits_need_them_from_training(tmp_path):
+    new = "Future_Handover/Escalation"
+    path = handover_file(tmp_path, [lines([("In",), ("room", new, new), ("13", new)])])
+    training = ConversionReport("handover")
+    doc = read_handover_document(path, training)
+    assert doc._.token_categories == ["NA", new, new]
+    assert [(w.file, w.line, w.reason) for w in training.warnings] == [("output1.txt", 2, "new_category")]
+    assert f"'{new}'" in training.warnings[0].detail and not training.problems
+    assert read_handover_document(path, ConversionReport("handover"), training_categories=[new]) is not None
+    test = ConversionReport("handover")
+    assert read_handover_document(path, test, training_categories=[ROOM]) is None
+    assert [(p.line, p.reason) for p in test.problems] == [(2, "unknown_category"), (3, "unknown_category")]
+    assert test.problems[0].detail == (
+        f"gold field (field 18 of 19) holds '{new}', neither a CLEF category nor one of the training files;"
+        f" prediction field (field 19 of 19) holds '{new}', neither a CLEF category nor one of the training files"
+    )
