@@ -13,7 +13,7 @@ import importlib
 import os
 import socket
 from pathlib import Path
-from typing import Callable, Dict
+from typing import Callable, Dict, NamedTuple
 from urllib.parse import urlparse
 
 from spacy.util import registry
@@ -99,6 +99,32 @@ def _hub_reachable() -> bool:
             return True
     except OSError:
         return False
+
+
+class TokenizerCasing(NamedTuple):
+    """Whether a tokenizer lowercases its input, and whether its vocabulary is cased (holds
+    upper-case wordpieces): a cased vocabulary read through a lowercasing tokenizer is a bug
+    (Bio_ClinicalBERT's Hub folder has no tokenizer config, so it lowercases by default)."""
+
+    lowercases: bool
+    cased_vocabulary: bool
+
+
+def tokenizer_casing(tokenizer) -> TokenizerCasing:
+    """The :class:`TokenizerCasing` of a Hugging Face tokenizer, by what it does to "Metoprolol"."""
+    pieces = tokenizer.tokenize("Metoprolol")
+    lowercases = not any(c.isupper() for piece in pieces for c in piece) and "[UNK]" not in pieces
+    vocabulary = tokenizer.get_vocab()
+    upper = sum(1 for piece in vocabulary if any(c.isupper() for c in piece) and not piece.startswith("["))
+    return TokenizerCasing(lowercases=lowercases, cased_vocabulary=upper > 0.01 * len(vocabulary))
+
+
+def load_tokenizer(name: str, tokenizer_config: Dict[str, object]):
+    """The Hugging Face tokenizer that ``clinical_ie.TransformerModel.v1`` would load for ``name``
+    with ``tokenizer_config`` (the config's ``[components.transformer.model.tokenizer_config]``)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(resolve_transformer(name), **tokenizer_config)
 
 
 @registry.architectures("clinical_ie.TransformerModel.v1")

@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
+import spacy
 import typer
 from wasabi import msg
 
 from clinical_ie.io.layout import CorpusLayoutError, find_split_dirs
-from clinical_ie.transformer import TransformerUnavailable, resolve_transformer
+from clinical_ie.transformer import TransformerUnavailable, load_tokenizer, resolve_transformer, tokenizer_casing
 
 
 def main(
@@ -23,6 +24,7 @@ def main(
         msg.fail("Transformer not available", str(err), exits=1)
     where = "local files" if Path(source).is_dir() else "Hugging Face Hub"
     msg.info(f"Transformer: {transformer} ({where})")
+    _check_tokenizer(transformer, config)
     msg.info(f"Device: {_describe_device(gpu_id)}")
     msg.info(f"Config: {config.name}")
     for corpus, root in (("n2c2", n2c2_dir), ("handover", handover_dir)):
@@ -33,6 +35,23 @@ def main(
         kind = "synthetic sample corpus" if "sample" in root.parts else "user-provided data"
         counts = ", ".join(f"{split}: {sum(_count_docs(d) for d in dirs)} documents" for split, dirs in splits.items())
         msg.info(f"Data {corpus}: {kind} ({counts})")
+
+
+def _check_tokenizer(transformer: str, config: Path) -> None:
+    """Say whether the tokenizer, loaded with the config's tokenizer options, lowercases; fail
+    when it lowercases a cased vocabulary."""
+    options = spacy.util.load_config(config)["components"]["transformer"]["model"].get("tokenizer_config", {})
+    tokenizer = load_tokenizer(transformer, dict(options))
+    casing = tokenizer_casing(tokenizer)
+    vocabulary = "cased" if casing.cased_vocabulary else "uncased"
+    msg.info(f"Tokenizer: {'lowercases' if casing.lowercases else 'keeps case'}, {vocabulary} vocabulary,"
+             f" 'Metoprolol' -> {tokenizer.tokenize('Metoprolol')}")
+    if casing.lowercases and casing.cased_vocabulary:
+        msg.fail(
+            "The tokenizer lowercases the notes but the vocabulary is cased",
+            "Set do_lower_case = false in [components.transformer.model.tokenizer_config].",
+            exits=1,
+        )
 
 
 def _describe_device(gpu_id: int) -> str:

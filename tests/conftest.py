@@ -27,7 +27,11 @@ he she his her bed room dr doctor nurse shift status diet wound obs
 """.split()
 
 
-def _build_tiny_bert(path: Path) -> Path:
+def _build_tiny_bert(path: Path, cased: bool = False) -> Path:
+    """A random 2-layer BERT (weights seeded) with a WordPiece vocab trained on the sample notes.
+    ``cased``: the vocabulary keeps case and the folder has no tokenizer config, as
+    Bio_ClinicalBERT's Hub folder (its tokenizer then lowercases unless told not to)."""
+    import torch
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -35,12 +39,15 @@ def _build_tiny_bert(path: Path) -> Path:
     if SAMPLE_DIR.exists():
         corpus += [p.read_text(encoding="utf8") for p in sorted(SAMPLE_DIR.rglob("*.txt"))]
     corpus += [" ".join(string.ascii_letters + string.digits + string.punctuation)]
-    wordpiece = BertWordPieceTokenizer(lowercase=True)
+    wordpiece = BertWordPieceTokenizer(lowercase=not cased)
     wordpiece.train_from_iterator(corpus, vocab_size=1500, min_frequency=1, show_progress=False)
     path.mkdir(parents=True, exist_ok=True)
     wordpiece.save_model(str(path))
-    tokenizer = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True)
+    tokenizer = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=not cased)
     tokenizer.save_pretrained(str(path))
+    if cased:
+        for name in ("tokenizer_config.json", "tokenizer.json", "special_tokens_map.json"):
+            (path / name).unlink(missing_ok=True)
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,
         hidden_size=64,
@@ -49,7 +56,9 @@ def _build_tiny_bert(path: Path) -> Path:
         intermediate_size=128,
         max_position_embeddings=512,
     )
-    BertModel(config).save_pretrained(str(path))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        BertModel(config).save_pretrained(str(path))
     return path
 
 
@@ -57,6 +66,12 @@ def _build_tiny_bert(path: Path) -> Path:
 def tiny_bert(tmp_path_factory) -> Path:
     """Path of a 2-layer, 64-wide random BERT with a WordPiece vocab, saved locally."""
     return _build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_cased_bert(tmp_path_factory) -> Path:
+    """Like ``tiny_bert`` with a cased vocabulary and no tokenizer config (the Bio_ClinicalBERT trap)."""
+    return _build_tiny_bert(tmp_path_factory.mktemp("tiny_cased_bert"), cased=True)
 
 
 RULE_DRUGS = [
