@@ -4,12 +4,14 @@ Everything it writes is invented: no real patient, and every name, date and numb
 drawn from the seeded `random.Random` below. The files follow the real formats exactly:
 
 - n2c2 2018 Track 2 brat standoff (`n2c2/{train,test}/sample_NNNN.txt` + `.ann`), notes in
-  the style of MIMIC-III discharge summaries;
+  the style of MIMIC-III discharge summaries, de-identification placeholders included
+  (`[**2115-2-22**]`, `[**Hospital1 18**]`, MIMIC-IV's `___` in `MIMIC_IV_NOTES`);
 - CLEF eHealth nursing handover (`handover/{train,validation,test}/outputN.txt`), one token
   a line with 19 tab-separated fields.
 
 `write_sample(out_dir, seed)` writes both corpora and `README.md`; the same seed gives the
-same bytes.
+same bytes. The placeholders of running text come from a second generator and are left
+out of the long note's word count, so that adding them changed no other word of the notes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ HANDOVER_FIRST_NUMBER = {"train": 1, "validation": 101, "test": 201}
 HANDOVER_FIELDS = 19
 LONG_NOTE = ("train", 7)  # this note gets >= 3,000 words
 CRLF_NOTE = ("train", 3)  # this note uses "\r\n" line endings
+MIMIC_IV_NOTES = (("train", 11), ("test", 5))  # these notes write every placeholder as MIMIC-IV's "___"
 LONG_NOTE_WORDS = 3000
 SYNTHETIC_BANNER = "SYNTHETIC SAMPLE NOTE - invented by scripts/make_sample.py, no real patient."
 
@@ -260,7 +263,7 @@ class _Note:
     def write(self, text: str, wrap: bool = True) -> tuple[int, int]:
         """Append `text` ("\\n" becomes the note's newline); wrap prose at `width`; return its offsets."""
         start = None
-        for piece in re.split(r"(\n| )", text):
+        for piece in re.split(r"(\n| (?![^\[\n]*\*\*\]))", text):  # no break inside "[**...**]"
             if not piece:
                 continue
             if piece == "\n":
@@ -333,8 +336,11 @@ class _Note:
 class _NoteWriter:
     """Writes one synthetic discharge summary with its annotation."""
 
-    def __init__(self, rng: random.Random, newline: str, long: bool):
+    def __init__(self, rng: random.Random, deid: random.Random, newline: str, long: bool, mimic_iv: bool):
         self.rng = rng
+        self.deid = deid  # draws the placeholders of running text
+        self.deid_words = 0  # words written by `insert`
+        self.mimic_iv = mimic_iv
         self.long = long
         self.note = _Note(newline, rng.choice((None, None, None, 80, 100)))
         self.he, self.his = rng.choice((("He", "his"), ("She", "her")))
@@ -350,10 +356,49 @@ class _NoteWriter:
         """How a sentence names the patient."""
         return self.rng.choice((self.he, self.he, "The patient", "Pt"))
 
+    def placeholder(self, content: str) -> str:
+        """A de-identification placeholder: MIMIC-III `[**content**]`, or MIMIC-IV `___`."""
+        return "___" if self.mimic_iv else f"[**{content}**]"
+
     def date(self, days_later: int | None = None) -> str:
         """A MIMIC-style date placeholder during the stay (invented)."""
         day = self.day + (self.rng.randint(0, 13) if days_later is None else days_later)
-        return f"[**{self.year}-{self.month}-{day}**]"
+        return self.placeholder(f"{self.year}-{self.month}-{day}")
+
+    # --- placeholders of running text, all drawn from `deid` ---------------------------
+    def stay_date(self) -> str:
+        """A date placeholder during the stay."""
+        return self.placeholder(f"{self.year}-{self.month}-{self.day + self.deid.randint(0, 13)}")
+
+    def hospital(self) -> str:
+        """A hospital-name placeholder."""
+        return self.placeholder(self.deid.choice((f"Hospital1 {self.deid.randint(1, 99)}",
+                                                  f"Hospital {self.deid.randint(1000, 9999)}")))
+
+    def doctor(self) -> str:
+        """`Dr.` and a name placeholder, or two in a row (first and last name)."""
+        if self.deid.random() < 0.5:
+            return f"Dr. {self.placeholder(f'Last Name (STitle) {self.deid.randint(100, 9999)}')}"
+        return (f"Dr. {self.placeholder(f'First Name8 (NamePattern2) {self.deid.randint(100, 9999)}')} "
+                f"{self.placeholder(f'Last Name (NamePattern1) {self.deid.randint(100, 9999)}')}")
+
+    def phone(self) -> str:
+        """A telephone-number placeholder."""
+        return self.placeholder(f"Telephone/Fax (1) {self.deid.randint(1000, 9999)}")
+
+    def insert(self, text: str) -> None:
+        """Write running text with placeholders, which the long note's word count leaves out."""
+        self.note.write(text)
+        self.deid_words += len(text.split())
+
+    def deid_sentence(self) -> str:
+        """A sentence of running text around placeholders, some glued to punctuation or a word."""
+        return self.deid.choice((
+            f"Discussed with {self.doctor()} on {self.stay_date()}. ",
+            f"{self.he} was transferred to {self.hospital()} on {self.stay_date()}. ",
+            f"Seen by {self.doctor()} ({self.hospital()}). ",
+            f"Repeat labs were sent on{self.stay_date()}. ",
+        ))
 
     def strength(self, drug) -> str:
         """One of the drug's strengths, sometimes without the space (`5mg`)."""
@@ -505,7 +550,12 @@ class _NoteWriter:
         reason = rng.choice(drug[3])
         subject = self.subject()
         if kind == 0:
-            ids = n.say(f"{subject} was started on ", (name, "Drug", "d"), " for ", (reason, "Reason", "r"), ". ")
+            where = self.deid.choice(("", "", "drug", "reason"))
+            ids = n.say(f"{subject} was started on ", (name, "Drug", "d"))
+            self.insert(f" {self.stay_date()}" if where == "drug" else "")
+            ids.update(n.say(" for ", (reason, "Reason", "r")))
+            self.insert(f" on {self.stay_date()}" if where == "reason" else "")
+            n.write(". ")
             n.relate(ids["r"], ids["d"])
         elif kind == 1:  # Reason-Drug across a sentence boundary
             ids = n.say(f"{subject} was found to have ", (reason, "Reason", "r"), ". ",
@@ -573,8 +623,9 @@ class _NoteWriter:
             ids = n.say((name[0].upper() + name[1:], "Drug", "d"), " was ", rng.choice(("increased", "decreased",
                                                                                         "titrated")),
                         " to ", (self.strength(drug), "Strength", "s"), " ",
-                        (rng.choice(_FREQUENCIES), "Frequency", "f"),
-                        " for ", (reason, "Reason", "r"), ". ")
+                        (rng.choice(_FREQUENCIES), "Frequency", "f"))
+            self.insert(f" on {self.stay_date()}" if self.deid.random() < 0.4 else "")
+            ids.update(n.say(" for ", (reason, "Reason", "r"), ". "))
             for key in ("s", "f", "r"):
                 n.relate(ids[key], ids["d"])
         elif kind == 10:  # coordination: "insulin glargine and lispro" -> Drug "insulin ... lispro"
@@ -606,9 +657,11 @@ class _NoteWriter:
                                                cfu=rng.choice((10, 50, 100))) + " ")
 
     def paragraph(self, sentences: int) -> None:
-        """`sentences` prose sentences, then a line break."""
+        """`sentences` prose sentences (and now and then a placeholder sentence), then a line break."""
         for _ in range(sentences):
             self.sentence()
+            if self.deid.random() < 0.12:
+                self.insert(self.deid_sentence())
         self.note.text = self.note.text.rstrip(" ")
         self.note.line()
 
@@ -624,7 +677,7 @@ class _NoteWriter:
         n.line()
         n.line(f"Admission Date:  {self.date(0)}              Discharge Date:   {self.date(14)}")
         n.line()
-        n.line(f"Date of Birth:  [**{self.year - self.age}-{rng.randint(1, 12)}-{rng.randint(1, 28)}**]"
+        n.line(f"Date of Birth:  {self.placeholder(f'{self.year - self.age}-{rng.randint(1, 12)}-{rng.randint(1, 28)}')}"
                f"             Sex:   {'M' if self.he == 'He' else 'F'}")
         n.line()
         n.line(f"Service: {rng.choice(_SERVICES)}")
@@ -642,7 +695,7 @@ class _NoteWriter:
                     n.tag(allergy, "Drug", wrap=False)
             n.line()
         n.line()
-        n.line(f"Attending:[**First Name3 (LF) {rng.randint(100, 9999)}**]")
+        n.line(f"Attending:{self.placeholder(f'First Name3 (LF) {rng.randint(100, 9999)}')}")
         n.line("Chief Complaint:")
         n.line(rng.choice(_COMPLAINTS))
         n.line()
@@ -674,15 +727,20 @@ class _NoteWriter:
         self.section_instructions()
         n.line()
         n.line("Followup Instructions:")
-        n.line(f"Please follow up with your PCP Dr. [**Last Name (STitle) {rng.randint(100, 9999)}**] "
+        n.line(f"Please follow up with your PCP Dr. {self.placeholder(f'Last Name (STitle) {rng.randint(100, 9999)}')} "
                f"in {rng.choice(('1 week', '2 weeks', '1 month'))}.")
         return n
 
     def section_hpi(self) -> None:
         self.header("hpi")
         history = ", ".join(self.rng.sample(_PMH, 3))
+        if self.deid.random() < 0.6:
+            title = "Mr." if self.he == "He" else "Ms."
+            self.insert(f"{title} {self.placeholder(f'Known lastname {self.deid.randint(100, 9999)}')} is a ")
         self.note.write(f"{self.age} y/o {'M' if self.he == 'He' else 'F'} with {history} "
                         f"who presents with {self.rng.choice(_COMPLAINTS)}. ")
+        if self.deid.random() < 0.4:
+            self.insert(f"{self.he} was transferred from {self.hospital()} for further management. ")
         self.paragraph(self.rng.randint(2, 6) * (3 if self.long else 1))
 
     def section_pmh(self) -> None:
@@ -728,7 +786,7 @@ class _NoteWriter:
         while problems:
             n.write(f"# {problems.pop(0)}: ")
             self.paragraph(rng.randint(2, 5))
-            if self.long and not problems and len(n.text.split()) < LONG_NOTE_WORDS:
+            if self.long and not problems and len(n.text.split()) - self.deid_words < LONG_NOTE_WORDS:
                 problems = rng.sample(_PROBLEMS, 5)
 
     def section_admission_meds(self) -> None:
@@ -763,14 +821,18 @@ class _NoteWriter:
             ids = n.say("Please stop taking ", (rng.choice(culprits), "Drug", "d"), " because it caused ",
                         (ade, "ADE", "a"), ". ")
             n.relate(ids["a"], ids["d"])
+        if self.deid.random() < 0.5:
+            self.insert(f"Please call {self.doctor()} at {self.phone()}. ")
         n.line("Call your doctor if you have fever or worsening symptoms.")
 
 
 def n2c2_note(seed: int, split: str, index: int) -> tuple[str, str]:
     """(`.txt` text, `.ann` text) of one synthetic note; deterministic in its arguments."""
     rng = random.Random(f"{seed}-n2c2-{split}-{index}")
+    deid = random.Random(f"{seed}-n2c2-deid-{split}-{index}")
     newline = "\r\n" if (split, index) == CRLF_NOTE else "\n"
-    note = _NoteWriter(rng, newline, long=(split, index) == LONG_NOTE).write()
+    note = _NoteWriter(rng, deid, newline, long=(split, index) == LONG_NOTE,
+                       mimic_iv=(split, index) in MIMIC_IV_NOTES).write()
     return note.text, note.ann()
 
 
@@ -1032,6 +1094,8 @@ def write_sample(out_dir: str | Path, seed: int = 0) -> dict[str, Counter]:
             counts["files"][f"n2c2/{split}"] += 1
             counts["other"][f"words n2c2/{split}"] += len(text.split())
             counts["other"]["longest note words"] = max(counts["other"]["longest note words"], len(text.split()))
+            counts["other"]["placeholders [**...**]"] += text.count("[**")
+            counts["other"]["placeholders ___"] += len(re.findall(r"_{3,}", text))
             for line in ann.splitlines():
                 kind, rest = line.split("\t")[:2]
                 label = rest.split(" ")[0]
@@ -1083,9 +1147,13 @@ can run end to end without the licensed data. The numbers mean nothing clinicall
 
 ## n2c2 2018 Track 2 layout (`n2c2/`)
 
-Brat standoff, `sample_NNNN.txt` + `sample_NNNN.ann`, in the style of MIMIC-III discharge summaries
-(MIMIC-style `[**...**]` placeholders hold invented dates and numbers). The first line of every
-note says it is synthetic.
+Brat standoff, `sample_NNNN.txt` + `sample_NNNN.ann`, in the style of MIMIC-III discharge summaries.
+De-identification placeholders hold invented dates, names, hospitals and telephone numbers, in the
+header and in running text as MIMIC notes have them (`started on [**2115-2-22**]`,
+`Dr. [**Last Name (STitle) 1234**]`, `[**Hospital1 18**]`, some right after an entity or glued to
+punctuation or a word): {other['placeholders [**...**]']} MIMIC-III `[**...**]` placeholders;
+{" and ".join(f"`{split}/sample_{index:04d}`" for split, index in MIMIC_IV_NOTES)} write MIMIC-IV's `___` instead
+({other['placeholders ___']}). The first line of every note says it is synthetic.
 
 | split | notes | words |
 | --- | --- | --- |

@@ -12,6 +12,7 @@ from clinical_ie.labels import (
     N2C2_ENTITY_LABELS,
     N2C2_RELATION_TYPES,
 )
+from clinical_ie.io.tokenizer import PLACEHOLDER, shared_clinical_english
 from clinical_ie.sample import HANDOVER_FIELDS, write_sample
 
 SAMPLE = Path(__file__).resolve().parent.parent / "assets" / "sample"
@@ -112,6 +113,58 @@ def test_n2c2_covers_labels_and_hard_cases(notes):
     assert set(labels) == set(N2C2_ENTITY_LABELS)
     assert set(types) == set(N2C2_RELATION_TYPES)
     assert discontinuous >= 5 and ade_reason_overlap >= 3 and form_in_drug >= 3 and cross_line >= 3
+
+
+HEADER_LINE = re.compile(r"(Admission Date|Date of Birth|Attending):|Please follow up with your PCP|\S+ \d\d:\d\dAM BLOOD")
+"""Lines that held placeholders before running text did: header, follow-up and lab lines."""
+
+PLACEHOLDER_KINDS = {
+    "date": re.compile(r"\[\*\*\d{4}-\d{1,2}-\d{1,2}\*\*\]"),
+    "hospital": re.compile(r"\[\*\*Hospital"),
+    "name": re.compile(r"\[\*\*(Last Name|First Name|Known lastname)"),
+    "phone": re.compile(r"\[\*\*Telephone/Fax"),
+}
+
+
+def _line_of(txt: str, start: int) -> str:
+    return txt[txt.rfind("\n", 0, start) + 1:].split("\n", 1)[0]
+
+
+def test_placeholders_in_running_text(notes):
+    kinds, glued_to_punctuation, glued_to_word = Counter(), 0, 0
+    notes_with_running_placeholders, mimic_iv_notes = 0, []
+    for key, (txt, _, _) in notes.items():
+        running = [m for m in PLACEHOLDER.finditer(txt) if not HEADER_LINE.match(_line_of(txt, m.start()))]
+        notes_with_running_placeholders += bool(running)
+        for match in running:
+            kinds.update(kind for kind, pattern in PLACEHOLDER_KINDS.items() if pattern.match(match.group()))
+            before, after = txt[match.start() - 1], txt[match.end():match.end() + 1]
+            glued_to_punctuation += before == "(" or after in {".", ",", ")"}
+            glued_to_word += before.isalpha()
+        if "___" in txt:
+            mimic_iv_notes.append(key)
+            assert "[**" not in txt, key
+    assert notes_with_running_placeholders >= 0.75 * len(notes)
+    assert all(kinds[kind] >= 5 for kind in PLACEHOLDER_KINDS), kinds
+    assert glued_to_punctuation >= 5 and glued_to_word >= 1
+    assert 1 <= len(mimic_iv_notes) <= 2
+
+
+def test_placeholders_next_to_entities_are_one_token_and_align(notes):
+    tokenizer = shared_clinical_english().tokenizer
+    next_to_entity = 0
+    for key, (txt, entities, _) in notes.items():
+        doc = tokenizer(txt)
+        placeholders = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(txt)]
+        for start, end in placeholders:
+            span = doc.char_span(start, end)
+            assert span is not None and len(span) == 1, (key, start)
+        for label, fragments, _ in entities.values():
+            for start, end in fragments:
+                if any(0 <= p_start - end <= 1 or 0 <= start - p_end <= 1 for p_start, p_end in placeholders):
+                    next_to_entity += 1
+                    assert doc.char_span(start, end) is not None, (key, label, start)
+    assert next_to_entity >= 5
 
 
 def test_handover_files():

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import spacy
 
+from clinical_ie.brat_scoring import score_brat_folders
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -82,6 +84,30 @@ def test_packaged_pipeline_loads_and_tags(workflow_run):
     assert isinstance(doc._.medications, list)
     assert {"ner", "handover"} <= set(nlp.meta["labels"])
     assert any(key.startswith("handover_clef_macro") for key in nlp.meta["performance"])
+
+
+def test_brat_predictions_score_as_the_metrics_say(workflow_run):
+    """The official-semantics check of metrics/n2c2-brat against the gold folder agrees with
+    metrics/n2c2.json on entities and relations, strict and lenient, to 4 decimals."""
+    project, _ = workflow_run
+    metrics = json.loads((project / "metrics" / "n2c2.json").read_text())
+    official = score_brat_folders(project / "assets" / "sample" / "n2c2" / "test", project / "metrics" / "n2c2-brat")
+    for mode in ("strict", "lenient"):
+        for target, ours in (("entities", metrics["spans"][mode]["micro"]), ("relations", metrics["relations"][mode]["micro"])):
+            for key in ("precision", "recall", "f1"):
+                assert round(official[target][mode][key], 4) == round(ours[key], 4), (target, mode, key)
+
+
+def test_trained_heads_are_calibrated_on_dev(workflow_run):
+    project, _ = workflow_run
+    nlp = spacy.load(project / "training" / "multitask" / "model-best")
+    for name in ("ner", "handover"):
+        calibration = nlp.get_pipe(name).cfg["calibration"]
+        assert calibration["method"] == "temperature" and calibration["n_spans"] >= 0
+        assert nlp.get_pipe(name).cfg["temperature"] == calibration["temperature"]
+    metrics = json.loads((project / "metrics" / "n2c2.json").read_text())
+    assert 0.0 <= metrics["calibration"]["ece"] <= 1.0
+    assert (project / "metrics" / "n2c2_reliability.png").exists()
 
 
 def test_second_run_skips_up_to_date_steps(workflow_run, tiny_bert):

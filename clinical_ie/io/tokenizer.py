@@ -16,19 +16,30 @@ boundaries of medication notes fall on token boundaries:
   single letters with a period (``h.`` in ``q12h.``) and emoticons (``):`` in
   ``tab(s):``) are dropped; URLs need a scheme or ``www.``.
 
-Latin abbreviations keep spaCy's default: ``q.d.`` -> ``q.d`` + ``.``, so a gold span
-written either as ``q.d`` or ``q.d.`` aligns; a sentence period after one
-(``q.i.d..``) splits off alone. It is a plain :class:`spacy.tokenizer.Tokenizer`
-whose patterns serialize with the pipeline (``nlp.to_disk`` / ``from_disk``).
+Dotted dosing abbreviations (``q.d.``, ``b.i.d.``, ``p.o.``, ``q.h.s.``, ``q.4h.``...,
+lower or upper case) are one token with their final period, also where punctuation
+follows (``q.d.;`` -> ``q.d.`` + ``;``, ``q.i.d..`` -> ``q.i.d.`` + ``.``). A gold span
+written without that period (``q.d``) ends inside the token: the converter expands it
+to ``q.d.`` and counts it misaligned. For sentence starts such a token ends a sentence
+like a period does.
+
+De-identification placeholders are one token each, wherever they stand (``on[**2115-2-22**].``
+-> ``on`` + the placeholder + ``.``): MIMIC-III's ``[**...**]`` on one line, spaces
+inside included (``[**Hospital1 18**]``), and MIMIC-IV's runs of three or more
+underscores (``___``). spaCy's rule-based tokenizer splits at every space first, so
+:class:`ClinicalTokenizer` tokenizes the text between placeholders with the rules above
+(a plain :class:`spacy.tokenizer.Tokenizer`, whose patterns and special cases serialize
+with the pipeline: ``nlp.to_disk`` / ``from_disk``) and joins the pieces; ``doc.text`` is
+the input text exactly.
 """
 
 import re
 from functools import lru_cache
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator, List, Tuple
 
 import numpy
 import spacy
-from spacy.attrs import SENT_START
+from spacy.attrs import NORM, SENT_START
 from spacy.lang.char_classes import ALPHA
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
@@ -60,11 +71,33 @@ DROPPED_EXCEPTION = re.compile(r"[A-Za-z]\.|.*[()\[\]{}:;=<>].*")
 """spaCy exceptions that swallow clinical boundaries: single letters with a period
 (``h.`` in ``q12h.``) and emoticons (``):`` in ``tab(s):``, ``<3``, ``8)``)."""
 
-SENTENCE_FINAL_TOKENS = frozenset({".", "!", "?"})
+DOSING_ABBREVIATIONS = (
+    "q.d.", "b.i.d.", "t.i.d.", "q.i.d.", "p.o.", "q.h.s.", "q.a.m.", "q.p.m.", "q.o.d.",
+    "p.r.n.", "h.s.", "a.c.", "p.c.", "q.h.",
+    *(f"q.{hours}h." for hours in (1, 2, 3, 4, 6, 8, 12, 24, 36, 48, 72)),
+)
+"""Dotted dosing abbreviations kept whole with their final period (also in upper case)."""
+
+DOSING_ABBREVIATION_FORMS = frozenset(
+    form for abbreviation in DOSING_ABBREVIATIONS for form in (abbreviation, abbreviation.upper())
+)
+
+DOSING_ABBREVIATION_MATCH = re.compile("(?:" + "|".join(map(re.escape, sorted(DOSING_ABBREVIATION_FORMS))) + r")\Z")
+"""The tokenizer's ``token_match``: unlike a special case, a match leaves spaCy's cache on
+for the rest of the text (a special case turns it off, spaCy issue #1250)."""
+
+PLACEHOLDER = re.compile(r"\[\*\*[^\r\n]*?\*\*\]|_{3,}")
+"""A de-identification placeholder: MIMIC-III ``[**...**]`` within a line, MIMIC-IV ``___``."""
+
+PLACEHOLDER_PATTERN_NAME = "PLACEHOLDER"
+"""What :meth:`ClinicalTokenizer.explain` says matched a placeholder."""
+
+SENTENCE_FINAL_TOKENS = frozenset({".", "!", "?", *DOSING_ABBREVIATION_FORMS})
 
 
-def make_clinical_tokenizer(nlp: Language) -> Tokenizer:
-    """Build the clinical tokenizer for ``nlp``'s vocab from its language defaults."""
+def make_rule_based_tokenizer(nlp: Language) -> Tokenizer:
+    """The rule-based part of the clinical tokenizer, for ``nlp``'s vocab from its language
+    defaults: everything but the placeholders."""
     defaults = nlp.Defaults
     exceptions = {
         text: pieces
@@ -81,14 +114,93 @@ def make_clinical_tokenizer(nlp: Language) -> Tokenizer:
         prefix_search=compile_prefix_regex(tuple(defaults.prefixes) + CLINICAL_PREFIXES).search,
         suffix_search=compile_suffix_regex(tuple(suffixes) + CLINICAL_SUFFIXES).search,
         infix_finditer=compile_infix_regex(tuple(defaults.infixes) + CLINICAL_INFIXES).finditer,
-        token_match=defaults.token_match,
+        token_match=DOSING_ABBREVIATION_MATCH.match,  # English has no token_match of its own
         url_match=URL_PATTERN.match,
     )
 
 
+class ClinicalTokenizer:
+    """The clinical tokenizer: every :data:`PLACEHOLDER` one token, the text between
+    placeholders tokenized by ``rule_based``.
+
+    A placeholder followed by a space takes that space as its whitespace, as spaCy does
+    for any token. Serialization is ``rule_based``'s (the placeholder pattern is code), so
+    the bytes also load into a plain :class:`spacy.tokenizer.Tokenizer`.
+    """
+
+    def __init__(self, rule_based: Tokenizer):
+        self.rule_based = rule_based
+
+    @property
+    def vocab(self):
+        return self.rule_based.vocab
+
+    def __call__(self, text: str) -> Doc:
+        """Tokenize ``text``; ``doc.text == text``."""
+        if "[**" not in text and "___" not in text:
+            return self.rule_based(text)
+        pieces = []
+        start = 0
+        for match in PLACEHOLDER.finditer(text):
+            if start < match.start():
+                pieces.append(self.rule_based(text[start:match.start()]))
+            space = text.startswith(" ", match.end())
+            pieces.append(Doc(self.vocab, words=[match.group()], spaces=[space]))
+            start = match.end() + space
+        if start < len(text):
+            pieces.append(self.rule_based(text[start:]))
+        if len(pieces) == 1:
+            return pieces[0]
+        return Doc.from_docs(pieces, ensure_whitespace=False, attrs=[NORM], exclude=["spans", "tensor", "user_data"])
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
+        """Tokenize a stream of texts (``batch_size`` is accepted as spaCy's tokenizer does)."""
+        for text in texts:
+            yield self(text)
+
+    def explain(self, text: str) -> List[Tuple[str, str]]:
+        """(pattern name, token text) for every non-whitespace token, as
+        :meth:`spacy.tokenizer.Tokenizer.explain`; a placeholder is ``PLACEHOLDER``."""
+        explained = []
+        start = 0
+        for match in PLACEHOLDER.finditer(text):
+            explained += self.rule_based.explain(text[start:match.start()])
+            explained.append((PLACEHOLDER_PATTERN_NAME, match.group()))
+            start = match.end()
+        return explained + self.rule_based.explain(text[start:])
+
+    def add_special_case(self, string: str, substrings) -> None:
+        """Add a special case to the rule-based tokenizer (it applies between placeholders)."""
+        self.rule_based.add_special_case(string, substrings)
+
+    def score(self, examples, **kwargs):
+        """spaCy's tokenization scores (``token_acc``, ``token_p``...), as its tokenizer gives."""
+        return self.rule_based.score(examples, **kwargs)
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return self.rule_based.to_bytes(exclude=exclude)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "ClinicalTokenizer":
+        self.rule_based.from_bytes(bytes_data, exclude=exclude)
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        self.rule_based.to_disk(path, exclude=exclude)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "ClinicalTokenizer":
+        self.rule_based.from_disk(path, exclude=exclude)
+        return self
+
+
+def make_clinical_tokenizer(nlp: Language) -> ClinicalTokenizer:
+    """Build the clinical tokenizer for ``nlp``'s vocab from its language defaults."""
+    return ClinicalTokenizer(make_rule_based_tokenizer(nlp))
+
+
 @spacy.registry.tokenizers("clinical_ie.ClinicalTokenizer.v1")
-def create_clinical_tokenizer() -> Callable[[Language], Tokenizer]:
-    """Registered tokenizer factory: like ``spacy.Tokenizer.v1`` plus the clinical rules."""
+def create_clinical_tokenizer() -> Callable[[Language], ClinicalTokenizer]:
+    """Registered tokenizer factory: like ``spacy.Tokenizer.v1`` plus the clinical rules and
+    placeholders."""
     return make_clinical_tokenizer
 
 
@@ -110,7 +222,8 @@ def set_line_sentence_starts(doc: Doc, keep_together: Iterable[Span] = ()) -> No
 
     A sentence starts at the first token, at the first non-space token after a
     whitespace token holding a newline, and, within a line, at a token starting with
-    an upper-case letter after a ``.``/``!``/``?`` token. Whitespace tokens end the
+    an upper-case letter after a ``.``/``!``/``?`` token or a dotted dosing abbreviation
+    (``q.d.`` holds its period). Whitespace tokens end the
     sentence before them. No sentence starts strictly inside a span of
     ``keep_together`` (gold entities may cross line breaks).
     """
