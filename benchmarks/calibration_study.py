@@ -94,7 +94,7 @@ def study(model: Path, dev: Path, test: Path, head_name: str) -> Dict[str, objec
     for label in sorted(set(dev_spans.labels) | set(test_spans.labels)):
         mask = dev_labels == label
         if mask.sum() >= 10 and 0 < dev_spans.correct[mask].sum() < mask.sum():
-            per_label[label] = fit_temperature(lambda t, m=mask: span_probabilities(head, dev_spans, t)[m], dev_spans.correct[m])
+            per_label[label] = fit_temperature(lambda t, m=mask: span_probabilities(head, dev_spans, t)[m], dev_spans.correct[mask])
         else:
             per_label[label] = temperature  # too few or one-sided dev spans: fall back to the head's
     methods["temperature per label"] = per_label_probabilities(head, test_spans, per_label)

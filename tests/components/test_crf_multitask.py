@@ -128,3 +128,26 @@ def test_scorer_counts_only_the_heads_task():
     assert scores["spans_handover_r"] == 0.0  # handover gold counted...
     only_other = score_crf_spans(n2c2, spans_key="handover", task="handover")
     assert only_other["spans_handover_f"] is None  # ...n2c2 documents are not
+
+
+def test_heads_keep_their_own_confidence_on_spans_at_the_same_offsets():
+    """spaCy keys span extensions by offsets only: the handover head, which runs after the n2c2
+    head, must not overwrite the n2c2 head's confidence of a span at the same offsets."""
+    nlp, n2c2, handover = build()
+    optimizer = Adam(0.01)
+    mixed = [eg for pair in zip(n2c2, handover) for eg in pair]
+    for step in range(20):
+        nlp.update(mixed[(step * 4) % len(mixed):][:4], sgd=optimizer)
+    doc = nlp("bed 5 heparin 10 mg daily Smith")
+    ner, handover_head = nlp.get_pipe("ner"), nlp.get_pipe("handover")
+    for head in (ner, handover_head):
+        head.cfg["temperature"] = 1.0
+        decoded = head.decode(head.model.predict([doc]), 1.0)[0]
+        spans = list(doc.spans[head.cfg["spans_key"]])
+        assert [(s.start, s.end) for s in spans] == list(zip(decoded.starts.tolist(), decoded.ends.tolist()))
+        assert [s._.confidence for s in spans] == decoded.probabilities.tolist()
+    # the same offsets under two labels: each keeps its own value
+    first, second = Span(doc, 1, 2, "Drug"), Span(doc, 1, 2, "PatientIntroduction_CurrentBed")
+    first._.confidence, second._.confidence = 0.25, 0.75
+    assert (Span(doc, 1, 2, "Drug")._.confidence, second._.confidence) == (0.25, 0.75)
+    assert Span(doc, 1, 2, "Strength")._.confidence is None
