@@ -6,8 +6,7 @@ from typing import Optional
 
 import typer
 
-import clinical_ie  # noqa: F401  (registers the Doc extensions)
-from clinical_ie.io import ConversionError, convert_folder
+from clinical_ie.corpora import ConversionError, convert_folder
 
 app = typer.Typer(add_completion=False, help=__doc__)
 

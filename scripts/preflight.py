@@ -6,8 +6,8 @@ import spacy
 import typer
 from wasabi import msg
 
-from clinical_ie.io.layout import CorpusLayoutError, find_split_dirs
-from clinical_ie.transformer import TransformerUnavailable, load_tokenizer, resolve_transformer, tokenizer_casing
+from clinical_ie.corpora.layout import CorpusLayoutError, find_split_dirs
+from clinical_ie.pipeline.transformer import TransformerUnavailable, load_tokenizer, resolve_transformer, tokenizer_casing
 
 
 def main(

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import typer
 
-import clinical_ie  # noqa: F401  (registers the Doc extensions)
-from clinical_ie.io import ConversionError
-from clinical_ie.io.layout import CorpusLayoutError
-from clinical_ie.io.prepare import prepare_corpus
+from clinical_ie.corpora import ConversionError
+from clinical_ie.corpora.layout import CorpusLayoutError
+from clinical_ie.corpora.prepare import prepare_corpus
 
 
 def main(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer
 
-from clinical_ie.transformer import tokenizer_casing
+from clinical_ie.pipeline.transformer import tokenizer_casing
+from tests.util import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 GPU_CONFIG = REPO_ROOT / "configs" / "gpu.cfg"
 
 

@@ -10,21 +10,22 @@ from pathlib import Path
 import pytest
 import spacy
 
-from clinical_ie.brat_scoring import score_brat_folders
+from clinical_ie.evaluation.brat_scoring import score_brat_folders
+from tests.util import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
-
-PROJECT_FILES = ("project.yml", "configs", "scripts", "assets/sample")
+PROJECT_FILES = (
+    "project.yml", "configs", "scripts", "clinical_ie", "tools", "setup.cfg", "pyproject.toml", "README.md", "assets/sample",
+)
 
 
 def copy_project(destination: Path) -> Path:
-    """The project's own files (no outputs) in a fresh folder."""
+    """The project's own files (no outputs, no bytecode) in a fresh folder."""
     for name in PROJECT_FILES:
         source = REPO_ROOT / name
         target = destination / name
         if source.is_dir():
-            shutil.copytree(source, target)
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, target)
@@ -118,6 +119,36 @@ def test_second_run_skips_up_to_date_steps(workflow_run, tiny_bert):
     assert result.returncode == 0, result.stderr[-3000:]
     for step in ("convert-n2c2", "convert-handover", "train", "evaluate", "package"):
         assert f"Skipping '{step}': nothing changed" in result.stdout, step
+
+
+def test_a_code_change_reruns_the_steps_that_run_that_code(workflow_run, tiny_bert):
+    """A step's deps list its code: after a change to the evaluation library, a rerun redoes
+    evaluate and package (which ships the library) and skips the steps that do not run it."""
+    project, _ = workflow_run
+    report = project / "clinical_ie" / "evaluation" / "report.py"
+    report.write_text(report.read_text(encoding="utf8") + "\n# changed\n", encoding="utf8")
+    result = run_spacy_project(
+        project, "all", f"--vars.transformer={tiny_bert}", "--vars.max_epochs=1", "--vars.max_steps=12",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for step in ("evaluate", "package"):
+        assert f"Skipping '{step}'" not in result.stdout, step
+    for step in ("convert-n2c2", "convert-handover", "train"):
+        assert f"Skipping '{step}': nothing changed" in result.stdout, step
+
+
+def test_loading_the_packaged_model_imports_only_the_pipeline_room(workflow_run):
+    project, _ = workflow_run
+    model_dir = project / "packages" / "en_clinical_ie-0.1.0" / "en_clinical_ie" / "en_clinical_ie-0.1.0"
+    check = (
+        "import spacy, sys; nlp = spacy.load(sys.argv[1]); nlp('Metformin 500 mg PO BID');"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('clinical_ie'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", check, str(model_dir)], capture_output=True, text=True, cwd=project.parent)
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = result.stdout.split()
+    assert "clinical_ie.pipeline.relations.component" in loaded
+    assert all(m == "clinical_ie" or m.startswith("clinical_ie.pipeline") for m in loaded), loaded
 
 
 def test_wandb_run_holds_no_data_path_or_note_text(workflow_run):

@@ -1,6 +1,6 @@
 """The annotation record: one per input note, as JSON (JSON Lines shards) or Arrow (Parquet shards).
 
-A record is :func:`clinical_ie.records.note_record` of the annotated note, or
+A record is :func:`clinical_ie.pipeline.data_model.note_record` of the annotated note, or
 :func:`error_record` for a note that could not be annotated. :data:`RECORD_JSON_SCHEMA` is the
 contract (README, "Annotating notes at scale"); :func:`record_arrow_schema` is the same shape
 for Parquet.
@@ -8,7 +8,7 @@ for Parquet.
 
 from typing import Dict
 
-from ..records import ATTRIBUTE_LABELS
+from ..pipeline.data_model import ATTRIBUTE_LABELS
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _OFFSET = {"type": "integer", "minimum": 0}

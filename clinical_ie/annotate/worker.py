@@ -19,10 +19,10 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..components.crf_ner import set_confidence_threshold
-from ..io.brat import brat_ann_lines
-from ..measure import count_words, peak_rss_mib
-from ..records import note_record
+from ..corpora.brat import brat_ann_lines
+from ..pipeline.crf_ner import set_confidence_threshold
+from ..pipeline.data_model import note_record
+from .measure import count_words, peak_rss_mib
 from .inputs import DEFAULT_MAX_CHARS, InputSpec, Locator, NoteError, NoteReader
 from .schema import error_record
 

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from annotate_helpers import BAD_NOTES, SAMPLE_NOTES, SECRET, folder_notes
+from tests.util import BAD_NOTES, SAMPLE_NOTES, SECRET, folder_notes
 
 @pytest.fixture(scope="session")
 def notes_dir(tmp_path_factory) -> Path:

@@ -6,7 +6,7 @@ import pytest
 
 from clinical_ie.annotate.inputs import InputError, NoteError, NoteReader, scan_input
 
-from annotate_helpers import BAD_NOTES, MAX_CHARS, folder_notes
+from tests.util import BAD_NOTES, MAX_CHARS, folder_notes
 
 
 def read_all(index, max_chars=MAX_CHARS):

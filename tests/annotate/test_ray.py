@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from annotate_helpers import small_settings
+from tests.util import small_settings
 
 from clinical_ie.annotate import read_annotations, run_annotation
 

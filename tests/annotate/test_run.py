@@ -10,15 +10,15 @@ import time
 
 import pytest
 import spacy
-from annotate_helpers import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, small_settings
+from tests.util import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, small_settings
 from spacy.language import Language
 
 from clinical_ie.annotate import OutputError, read_annotations, run_annotation
 from clinical_ie.annotate.inputs import scan_input
 from clinical_ie.annotate.output import MANIFEST_NAME, ShardedOutput
 from clinical_ie.annotate.run import model_identity
-from clinical_ie.io.brat import parse_ann
-from clinical_ie.io.report import ConversionReport
+from clinical_ie.corpora.brat import parse_ann
+from clinical_ie.corpora.conversion_report import ConversionReport
 
 SCRIPT = REPO_ROOT / "scripts" / "annotate.py"
 

@@ -5,12 +5,12 @@ import json
 import jsonschema
 import pytest
 import spacy
-from annotate_helpers import MAX_CHARS, REPO_ROOT
+from tests.util import MAX_CHARS, REPO_ROOT
 from spacy.tokens import Doc, Span
 
 from clinical_ie.annotate import RECORD_JSON_SCHEMA, AnnotationSettings, read_annotations, run_annotation
 from clinical_ie.annotate.schema import error_record, record_arrow_schema
-from clinical_ie.records import note_record
+from clinical_ie.pipeline.data_model import note_record
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

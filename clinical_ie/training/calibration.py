@@ -1,0 +1,179 @@
+"""Calibrate the CRF heads' span confidences on held-out documents, inside ``spacy train``.
+
+A CRF head's confidence is the span's posterior probability under the CRF. Fine-tuned on a small
+corpus, that CRF is overconfident. One temperature per head fixes most of it (Guo et al. 2017):
+the marginals are computed under the CRF whose emission, transition, start and end scores are
+divided by ``T`` (the Viterbi spans do not change for any ``T > 0``). ``T`` is fitted by minimizing
+the negative log-likelihood of the predicted spans' correctness (a span is correct when a gold
+entity has its exact offsets and label) over the dev documents, which training never sees.
+
+``[training.before_to_disk]`` runs :func:`create_confidence_calibration` each time ``spacy train``
+saves the pipeline, so every saved ``model-best`` / ``model-last`` carries a temperature fitted to its
+own weights::
+
+    [training.before_to_disk]
+    @callbacks = "clinical_ie.calibrate_confidences.v1"
+    corpus = ${corpora.dev}
+    min_spans = 20
+
+The temperature and what the fit measured (``cfg["calibration"]``: method, spans, ECE and NLL
+before and after; numbers only) are saved in each head's ``cfg``.
+"""
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.training import Example
+from spacy.util import registry
+
+from ..evaluation.metrics.calibration import expected_calibration_error
+from ..evaluation.metrics.spans import EntitySpan, gold_entity_spans
+from ..pipeline.crf_ner import CRFEntityRecognizer
+from ..pipeline.data_model import annotated_for
+
+logger = logging.getLogger(__name__)
+
+TEMPERATURE_RANGE = (0.125, 8.0)
+"""Temperatures searched; a fit at a bound means the dev spans say little."""
+PROBABILITY_FLOOR = 1e-6
+
+
+@dataclass
+class HeadSpans:
+    """A head's Viterbi spans on some documents: emission scores per document (to decode at any
+    temperature) and, per span in decoding order, its label and whether it is correct."""
+
+    emissions: List[numpy.ndarray]
+    labels: List[str]
+    correct: numpy.ndarray
+
+
+def span_nll(probabilities: numpy.ndarray, correct: numpy.ndarray) -> float:
+    """Mean negative log-likelihood of the spans' correctness under their probabilities."""
+    p = numpy.clip(probabilities, PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
+    return float(-numpy.mean(numpy.where(correct, numpy.log(p), numpy.log1p(-p))))
+
+
+def fit_temperature(
+    probabilities_at: Callable[[float], numpy.ndarray],
+    correct: numpy.ndarray,
+    bounds: Tuple[float, float] = TEMPERATURE_RANGE,
+    grid_points: int = 25,
+    refinements: int = 20,
+) -> float:
+    """The temperature in ``bounds`` minimizing :func:`span_nll` of ``probabilities_at(T)``: a
+    log-spaced grid, then golden-section search around the best grid point."""
+    low, high = math.log(bounds[0]), math.log(bounds[1])
+    grid = numpy.linspace(low, high, grid_points)
+
+    def loss(log_t: float) -> float:
+        return span_nll(probabilities_at(math.exp(log_t)), correct)
+
+    losses = [loss(x) for x in grid]
+    best = int(numpy.argmin(losses))
+    a, b = grid[max(best - 1, 0)], grid[min(best + 1, grid_points - 1)]
+    ratio = (math.sqrt(5) - 1) / 2
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    loss_c, loss_d = loss(c), loss(d)
+    for _ in range(refinements):
+        if loss_c < loss_d:
+            b, d, loss_d = d, c, loss_c
+            c = b - ratio * (b - a)
+            loss_c = loss(c)
+        else:
+            a, c, loss_c = c, d, loss_d
+            d = a + ratio * (b - a)
+            loss_d = loss(d)
+    candidates = [(losses[best], grid[best]), (loss_c, c), (loss_d, d)]
+    return math.exp(min(candidates)[1])
+
+
+def head_spans(head: CRFEntityRecognizer, examples: Sequence[Example]) -> HeadSpans:
+    """Emission scores and span correctness of ``head`` on ``examples`` whose predicted docs the
+    pipeline has already annotated (the head's encoder output is on them)."""
+    examples = [eg for eg in examples if len(eg.predicted)]
+    emissions = head.model.predict([eg.predicted for eg in examples]) if examples else []
+    labels, correct = [], []
+    for eg, decoded in zip(examples, head.decode(emissions, 1.0)):
+        gold = set(gold_entity_spans(eg.reference))
+        doc = eg.predicted
+        for start, end, label in zip(decoded.starts.tolist(), decoded.ends.tolist(), decoded.labels.tolist()):
+            span = doc[start:end]
+            labels.append(head.labels[label])
+            correct.append(EntitySpan(head.labels[label], span.start_char, span.end_char) in gold)
+    return HeadSpans([head.model.ops.to_numpy(e) for e in emissions], labels, numpy.asarray(correct, dtype=bool))
+
+
+def span_probabilities(head: CRFEntityRecognizer, spans: HeadSpans, temperature: float) -> numpy.ndarray:
+    """The probabilities of ``spans`` (in decoding order) at ``temperature``."""
+    emissions = [head.model.ops.asarray2f(e) for e in spans.emissions]
+    decoded = head.decode(emissions, temperature)
+    return numpy.concatenate([d.probabilities for d in decoded]) if decoded else numpy.zeros(0)
+
+
+def calibrate_head(head: CRFEntityRecognizer, examples: Sequence[Example], min_spans: int) -> Dict[str, object]:
+    """Fit and set ``head.cfg["temperature"]`` on its task's annotated ``examples``; return (and
+    store in ``head.cfg["calibration"]``) what the fit measured."""
+    spans = head_spans(head, [eg for eg in examples if annotated_for(eg, head.cfg["task"])])
+    n_spans = len(spans.correct)
+    summary: Dict[str, object] = {"method": "temperature", "n_spans": n_spans, "temperature": 1.0}
+    if n_spans < min_spans or spans.correct.all() or not spans.correct.any():
+        summary["skipped"] = (
+            f"{n_spans} dev spans, fewer than {min_spans}" if n_spans < min_spans
+            else "every dev span is " + ("correct" if n_spans and spans.correct.all() else "wrong")
+        )
+    else:
+        before = span_probabilities(head, spans, 1.0)
+        # rounded so that the saved config (JSON) holds exactly the temperature measured here
+        temperature = round(fit_temperature(lambda t: span_probabilities(head, spans, t), spans.correct), 6)
+        after = span_probabilities(head, spans, temperature)
+        summary.update(
+            temperature=temperature,
+            nll_before=span_nll(before, spans.correct),
+            nll_after=span_nll(after, spans.correct),
+            ece_before=expected_calibration_error(list(zip(before.tolist(), spans.correct.tolist()))),
+            ece_after=expected_calibration_error(list(zip(after.tolist(), spans.correct.tolist()))),
+        )
+    head.cfg["temperature"] = summary["temperature"]
+    head.cfg["calibration"] = summary
+    return summary
+
+
+def calibrate_pipeline(nlp: Language, examples: Iterable[Example], min_spans: int = 20) -> Dict[str, Dict[str, object]]:
+    """Calibrate every CRF head of ``nlp`` on ``examples`` (held-out gold); return the summaries."""
+    examples = list(examples)
+    heads = [(name, pipe) for name, pipe in nlp.pipeline if isinstance(pipe, CRFEntityRecognizer)]
+    if not heads:
+        return {}
+    for _ in nlp.pipe(eg.predicted for eg in examples):  # annotates the predicted docs in place
+        pass
+    summaries = {}
+    for name, head in heads:
+        summaries[name] = calibrate_head(head, examples, min_spans)
+        summary = summaries[name]
+        if "skipped" in summary:
+            logger.info("calibration of %s skipped: %s", name, summary["skipped"])
+        else:
+            logger.info(
+                "calibration of %s on %d dev spans: temperature %.3f, ECE %.4f -> %.4f",
+                name, summary["n_spans"], summary["temperature"], summary["ece_before"], summary["ece_after"],
+            )
+    return summaries
+
+
+@registry.callbacks("clinical_ie.calibrate_confidences.v1")
+def create_confidence_calibration(
+    corpus: Callable[[Language], Iterable[Example]], min_spans: int = 20
+) -> Callable[[Language], Language]:
+    """A ``[training.before_to_disk]`` callback: :func:`calibrate_pipeline` on the examples of
+    ``corpus`` (a reader, e.g. ``${corpora.dev}``) before each save."""
+
+    def calibrate(nlp: Language) -> Language:
+        calibrate_pipeline(nlp, corpus(nlp), min_spans)
+        return nlp
+
+    return calibrate

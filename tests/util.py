@@ -1,0 +1,183 @@
+"""Helpers shared by the tests: paths, a tiny random BERT, transformer pipeline configs,
+hand-made brat and handover files, and the annotation tests' notes."""
+
+import copy
+import importlib.util
+import string
+from pathlib import Path
+from types import ModuleType
+from typing import Dict, Optional
+
+from thinc.api import Config
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = REPO_ROOT / "assets" / "sample"
+SAMPLE_NOTES = SAMPLE_DIR / "n2c2" / "test"
+CONFIGS = REPO_ROOT / "configs"
+
+
+def load_script(name: str) -> ModuleType:
+    """``scripts/<name>.py`` imported as a module (to call its ``main`` in-process)."""
+    spec = importlib.util.spec_from_file_location(f"script_{name}", REPO_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def script_app(name: str):
+    """The typer app of ``scripts/<name>.py`` (its ``app``, or its ``main`` as ``typer.run`` runs
+    it), for ``typer.testing.CliRunner().invoke``."""
+    import typer
+
+    module = load_script(name)
+    app = getattr(module, "app", None)
+    if app is None:
+        app = typer.Typer(add_completion=False)
+        app.command()(module.main)
+    return app
+
+
+# --- a tiny random BERT and pipelines on it ---------------------------------------------
+
+_WORDS = """
+the a an of and or to in on for with at by from is was are be been patient pt
+mg mcg ml units tablet tab tabs capsule cap po iv sc im prn daily bid tid qid q.d.
+q.h.s. qhs x7days days weeks for hours once twice nightly morning evening
+aspirin metformin lisinopril heparin insulin warfarin vancomycin furosemide
+metoprolol atorvastatin amoxicillin prednisone oxycodone acetaminophen
+nausea rash pain fever infection hypertension diabetes bleeding hypotension
+discharge admission medications history hospital course allergies
+he she his her bed room dr doctor nurse shift status diet wound obs
+""".split()
+
+
+def build_tiny_bert(path: Path, cased: bool = False) -> Path:
+    """A random 2-layer BERT (weights seeded) with a WordPiece vocab trained on the sample notes.
+    ``cased``: the vocabulary keeps case and the folder has no tokenizer config, as
+    Bio_ClinicalBERT's Hub folder (its tokenizer then lowercases unless told not to)."""
+    import torch
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    corpus = list(_WORDS)
+    if SAMPLE_DIR.exists():
+        corpus += [p.read_text(encoding="utf8") for p in sorted(SAMPLE_DIR.rglob("*.txt"))]
+    corpus += [" ".join(string.ascii_letters + string.digits + string.punctuation)]
+    wordpiece = BertWordPieceTokenizer(lowercase=not cased)
+    wordpiece.train_from_iterator(corpus, vocab_size=1500, min_frequency=1, show_progress=False)
+    path.mkdir(parents=True, exist_ok=True)
+    wordpiece.save_model(str(path))
+    tokenizer = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=not cased)
+    tokenizer.save_pretrained(str(path))
+    if cased:
+        for name in ("tokenizer_config.json", "tokenizer.json", "special_tokens_map.json"):
+            (path / name).unlink(missing_ok=True)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        max_position_embeddings=512,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        BertModel(config).save_pretrained(str(path))
+    return path
+
+
+TRANSFORMER_LISTENER = {
+    "@architectures": "spacy-transformers.TransformerListener.v1",
+    "grad_factor": 1.0,
+    "upstream": "transformer",
+    "pooling": {"@layers": "reduce_mean.v1"},
+}
+
+
+def listening(model: Config, **settings) -> Dict:
+    """A head's ``[model]`` block (its factory's default, imported by the test) listening to the
+    ``transformer`` component, with ``settings`` overriding the head's own."""
+    block = copy.deepcopy(dict(model))
+    block.update(settings)
+    block["tok2vec"] = dict(TRANSFORMER_LISTENER)
+    return block
+
+
+def transformer_pipeline_config(
+    tiny_bert: Path,
+    heads: Dict[str, Dict],
+    *,
+    architecture: str = "spacy-transformers.TransformerModel.v3",
+    clinical_tokenizer: bool = False,
+    max_batch_items: Optional[int] = 4096,
+) -> Config:
+    """A pipeline config: a ``transformer`` on ``tiny_bert`` (windows of 64 tokens, stride 48),
+    then ``heads`` (name -> component block, e.g. with :func:`listening` models)."""
+    transformer = {
+        "factory": "transformer",
+        "model": {
+            "@architectures": architecture,
+            "name": str(tiny_bert),
+            "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 64, "stride": 48},
+            "tokenizer_config": {"use_fast": True},
+        },
+    }
+    if architecture == "spacy-transformers.TransformerModel.v3":
+        transformer["model"]["mixed_precision"] = False
+    if max_batch_items is not None:
+        transformer["max_batch_items"] = max_batch_items
+    nlp = {"lang": "en", "pipeline": ["transformer", *heads]}
+    if clinical_tokenizer:
+        nlp["tokenizer"] = {"@tokenizers": "clinical_ie.ClinicalTokenizer.v1"}
+    return Config({"nlp": nlp, "components": {"transformer": transformer, **copy.deepcopy(heads)}})
+
+
+# --- hand-made corpus files -------------------------------------------------------------
+
+def write_bytes(path: Path, data) -> Path:
+    """Write ``data`` (str as UTF-8, or bytes) exactly, creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf8") if isinstance(data, str) else data)
+    return path
+
+
+def ann_line(entity_id: str, label: str, text: str, *fragments) -> str:
+    """A ``T`` line whose text field is the fragments of ``text`` joined by a space."""
+    offsets = ";".join(f"{start} {end}" for start, end in fragments)
+    return f"{entity_id}\t{label} {offsets}\t{' '.join(text[s:e] for s, e in fragments)}"
+
+
+RULE_DRUGS = [
+    "aspirin", "metoprolol", "lisinopril", "vancomycin", "prednisone", "warfarin", "oxycodone",
+    "lactulose", "senna", "diltiazem", "heparin", "omeprazole", "atorvastatin", "amoxicillin",
+]
+"""Drugs the rule-based test pipeline (``relation_pipeline`` fixture) tags."""
+
+
+# --- notes of the annotation tests ------------------------------------------------------
+
+MAX_CHARS = 20_000
+"""The note-length limit the annotation tests run with: the sample notes are shorter, LONG_NOTE longer."""
+LONG_NOTE = "aspirin 81 mg daily. " * 1000
+BAD_NOTES = {
+    "empty": (b"", "empty note"),
+    "blank": (b" \n\t\n", "empty note"),
+    "latin1": ("aspirin caf\u00e9".encode("latin-1"), "not UTF-8"),
+    "long": (LONG_NOTE.encode("utf8"), f"too long: {len(LONG_NOTE)} characters, limit {MAX_CHARS}"),
+}
+"""File contents of notes that get an error record, and the error."""
+SECRET = "Zebulon Quackenbush"
+"""A name in one note: it must never reach a log line."""
+
+
+def folder_notes(folder: Path) -> list:
+    """``(id, raw bytes)`` of every ``.txt`` of ``folder``, by name."""
+    return [(path.stem, path.read_bytes()) for path in sorted(folder.glob("*.txt"))]
+
+
+def small_settings(**overrides):
+    """Annotation settings of the tests: small batches and shards, the tests' length limit, every
+    progress line."""
+    from clinical_ie.annotate import AnnotationSettings
+
+    return AnnotationSettings(**{"batch_size": 3, "shard_size": 5, "max_chars": MAX_CHARS, "log_every": 0, **overrides})
