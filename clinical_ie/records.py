@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 
 from .extensions import ENTITIES_SPANS_KEY
 from .labels import N2C2_ENTITY_LABELS
+from .pipeline.dosage import normalized
 
 ATTRIBUTE_LABELS = tuple(label for label in N2C2_ENTITY_LABELS if label != "Drug")
 """Entity labels that relate to a Drug; a record's attribute keys are these, lower-cased."""
@@ -42,7 +43,9 @@ class AttributeValue:
     relation_confidence: Optional[float]
 
     def to_dict(self) -> Dict[str, object]:
-        return asdict(self)
+        """Its fields and ``normalized``: the text parsed by
+        :func:`clinical_ie.pipeline.dosage.normalized` (None for labels without a parser)."""
+        return {**asdict(self), "normalized": normalized(self.label, self.text)}
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,15 @@ class MedicationRecord:
     )
 
     def to_dict(self) -> Dict[str, object]:
-        """A JSON-serializable dict (attribute values as dicts)."""
-        return asdict(self)
+        """A JSON-serializable dict (attribute values as :meth:`AttributeValue.to_dict`)."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "start_char": self.start_char,
+            "end_char": self.end_char,
+            "confidence": self.confidence,
+            "attributes": {key: [value.to_dict() for value in values] for key, values in self.attributes.items()},
+        }
 
 
 def medication_records(doc: Doc) -> List[MedicationRecord]:
