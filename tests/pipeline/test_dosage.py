@@ -2,6 +2,9 @@
 their expected values written out, strings that must not parse, and the ``normalized`` object."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +22,9 @@ from clinical_ie.pipeline.dosage import (
     parse_frequency,
     parse_strength,
 )
+from tools.dosage_coverage import DEFAULT_FOLDERS, coverage_report, gold_strings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 MG, G, MCG, ML = ("mg", "mg"), ("g", "g"), ("mcg", "ug"), ("mL", "mL")
 UNITS, MEQ, PERCENT = ("units", "[iU]"), ("mEq", "meq"), ("%", "%")
@@ -297,3 +303,16 @@ def test_normalized_objects():
     assert normalized("Dosage", "1-2")["range"] == {"low": 1, "high": 2, "unit": None, "ucum": None}
     assert normalized("Duration", "x 7 days")["duration"] == {"value": 7, "unit": "d"}
     assert normalized("Frequency", "until 5/3") is None and normalized("Reason", "pain") is None
+
+
+def test_sample_corpus_coverage_tool():
+    """tools/dosage_coverage.py: every label of the sample corpus mostly parses; its --help works."""
+    strings = gold_strings(DEFAULT_FOLDERS)
+    assert set(strings) == {"Strength", "Dosage", "Frequency", "Duration"}
+    for label, counts in strings.items():
+        parsed = sum(count for text, count in counts.items() if parse_attribute(label, text) is not None)
+        assert parsed >= 0.95 * sum(counts.values()) > 0, label
+    report = coverage_report(strings)
+    assert report[0].startswith("Strength: ") and "  not parsed: '250-50 mcg/Dose' x5" in report
+    result = subprocess.run([sys.executable, "-m", "tools.dosage_coverage", "--help"], capture_output=True, text=True, cwd=REPO_ROOT)
+    assert result.returncode == 0 and "usage" in result.stdout
