@@ -55,7 +55,9 @@ def coverage_report(strings: Dict[str, Counter]) -> List[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folders", nargs="*", type=Path, default=DEFAULT_FOLDERS, help="brat folders (default: the sample n2c2 train and test)")
+    parser.add_argument(
+        "folders", nargs="*", type=Path, default=DEFAULT_FOLDERS, help="brat folders (default: the sample n2c2 train and test)"
+    )
     args = parser.parse_args(argv)
     print("\n".join(coverage_report(gold_strings(args.folders))))
     return 0

@@ -3,7 +3,8 @@
 INPUT is a folder of .txt notes (id = file name without .txt), a JSON Lines file with "id" and
 "text" fields, or a Parquet file with "id" and "text" columns. OUTPUT_DIR receives shards
 (part-00000.jsonl, ... or .parquet) holding one record per note (id, entities, medications,
-error) and manifest.json; run the same command again after a crash or --max-shards to finish
+error), or with --format fhir part-00000.ndjson, ... holding one FHIR R4 Bundle per note, and
+manifest.json; run the same command again after a crash or --max-shards to finish
 the remaining shards. Exit status: 0 when every note has its record, 3 when shards remain.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from . import AnnotationSettings, run_annotation
 from .backends import BackendError
 from .inputs import DEFAULT_MAX_CHARS, InputError
-from .output import OutputError
+from .output import FORMATS, OutputError
 
 INCOMPLETE_EXIT_STATUS = 3
 
@@ -30,7 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="worker processes or Ray actors, each loading the model once (default: 1)")
     parser.add_argument("--gpu", action="store_true", help="annotate on GPU (Ray: one GPU per actor)")
     parser.add_argument("--address", help="address of a running Ray cluster to join (default: start a local one)")
-    parser.add_argument("--format", dest="output_format", choices=("jsonl", "parquet"), default="jsonl", help="shard format (default: jsonl)")
+    parser.add_argument("--format", dest="output_format", choices=FORMATS, default="jsonl",
+                        help="shard format: jsonl, parquet or fhir (NDJSON of FHIR R4 Bundles) (default: jsonl)")
     parser.add_argument("--batch-size", type=int, default=8, help="notes per nlp.pipe batch (default: 8)")
     parser.add_argument("--shard-size", type=int, default=1000, help="notes per output shard (default: 1000)")
     parser.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, help=f"longer notes get an error record (default: {DEFAULT_MAX_CHARS:,})")

@@ -1,8 +1,10 @@
 """Constants and helpers of the annotation tests."""
 
+import json
 from pathlib import Path
 
 from clinical_ie.annotate import AnnotationSettings
+from clinical_ie.annotate.output import MANIFEST_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_NOTES = REPO_ROOT / "assets" / "sample" / "n2c2" / "test"
@@ -28,3 +30,8 @@ def folder_notes(folder: Path) -> list:
 def small_settings(**overrides) -> AnnotationSettings:
     """Settings of the tests: small batches and shards, the tests' length limit, every progress line."""
     return AnnotationSettings(**{"batch_size": 3, "shard_size": 5, "max_chars": MAX_CHARS, "log_every": 0, **overrides})
+
+
+def manifest(output: Path) -> dict:
+    """The ``manifest.json`` of an output folder."""
+    return json.loads((output / MANIFEST_NAME).read_text(encoding="utf8"))

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import spacy
-from annotate_helpers import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, small_settings
+from annotate_helpers import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, manifest, small_settings
 from spacy.language import Language
 
 from clinical_ie.annotate import OutputError, read_annotations, run_annotation
@@ -21,10 +21,6 @@ from clinical_ie.io.brat import parse_ann
 from clinical_ie.io.report import ConversionReport
 
 SCRIPT = REPO_ROOT / "scripts" / "annotate.py"
-
-
-def manifest(output) -> dict:
-    return json.loads((output / MANIFEST_NAME).read_text(encoding="utf8"))
 
 
 def comparable(records):
