@@ -3,9 +3,7 @@
 The command is clinical_ie.annotate.cli; run with --help for its options.
 """
 
-import sys
-
-from clinical_ie.annotate.cli import main
+from clinical_ie.annotate.cli import app
 
 if __name__ == "__main__":
-    sys.exit(main())
+    app(prog_name="annotate")

@@ -3,6 +3,7 @@ hand-made brat and handover files, and the annotation tests' notes."""
 
 import copy
 import importlib.util
+import json
 import string
 from pathlib import Path
 from types import ModuleType
@@ -181,3 +182,11 @@ def small_settings(**overrides):
     from clinical_ie.annotate import AnnotationSettings
 
     return AnnotationSettings(**{"batch_size": 3, "shard_size": 5, "max_chars": MAX_CHARS, "log_every": 0, **overrides})
+
+
+def manifest(output: Path) -> dict:
+    """The ``manifest.json`` of an annotation output folder."""
+    from clinical_ie.annotate.output import MANIFEST_NAME
+
+    return json.loads((output / MANIFEST_NAME).read_text(encoding="utf8"))
+

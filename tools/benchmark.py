@@ -539,7 +539,7 @@ def time_peer(classifier, texts: Sequence[str], batch_size: int, gpu: bool = Fal
 
 
 def strict_micro(scores: Dict[str, object]) -> Dict[str, float]:
-    """Strict micro precision, recall and F1 of :func:`~clinical_ie.metrics.score_spans` output."""
+    """Strict micro precision, recall and F1 of :func:`~clinical_ie.evaluation.metrics.score_spans` output."""
     micro = scores["strict"]["micro"]
     return {"precision": micro["precision"], "recall": micro["recall"], "f1": micro["f1"]}
 

@@ -3,8 +3,9 @@
 :func:`run_annotation` reads notes from a folder of ``.txt`` files, a JSON Lines file or a
 Parquet file (:mod:`.inputs`), annotates them in work units with the ``local`` or ``ray``
 backend (:mod:`.backends`, :mod:`.worker`) and writes one record per note
-(:mod:`.schema`) into shards with a manifest (:mod:`.output`); a rerun resumes where a
-stopped run left off. :func:`read_annotations` reads a finished output back.
+(:mod:`.schema`), or its FHIR R4 Bundle (:mod:`.fhir`), into shards with a manifest
+(:mod:`.output`); a rerun resumes where a stopped run left off. :func:`read_annotations` reads
+a finished output back.
 """
 
 from .inputs import InputError, NoteError, scan_input

@@ -1,4 +1,5 @@
-"""Sharded, resumable annotation output: ``part-NNNNN.jsonl`` (or ``.parquet``) and ``manifest.json``.
+"""Sharded, resumable annotation output: ``part-NNNNN.jsonl`` (or ``.parquet``, or ``.ndjson`` of
+FHIR Bundles) and ``manifest.json``.
 
 Shard ``k`` holds the records of input notes ``k * shard_size`` up to ``(k + 1) * shard_size``,
 in input order. A shard is written whole to a temporary file, flushed to disk and renamed into
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Union
 
+from .fhir import note_bundle
 from .inputs import NoteIndex
 from .schema import record_arrow_schema
 from .worker import UnitResult, WorkUnit
@@ -33,7 +35,9 @@ logger = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".lock"
 MANIFEST_VERSION = 1
-FORMATS = ("jsonl", "parquet")
+FORMAT_SUFFIXES = {"jsonl": "jsonl", "parquet": "parquet", "fhir": "ndjson"}
+"""Shard file name suffix of each output format (``fhir``: one FHIR Bundle per line)."""
+FORMATS = tuple(FORMAT_SUFFIXES)
 BRAT_DIR_NAME = "brat"
 SAFE_FILE_STEM = re.compile(r"^[^./\\\0][^/\\\0]{0,199}$")
 """A note id usable as a brat file name: no separator, no leading dot, at most 200 characters."""
@@ -45,7 +49,7 @@ class OutputError(RuntimeError):
 
 
 def part_name(shard: int, output_format: str) -> str:
-    return f"part-{shard:05d}.{output_format}"
+    return f"part-{shard:05d}.{FORMAT_SUFFIXES[output_format]}"
 
 
 def _sha256(path: Path) -> str:
@@ -205,7 +209,9 @@ class ShardedOutput:
         if ids != self.index.ids[buffer.start : buffer.end]:
             raise RuntimeError(f"shard {shard}: records do not match the input ids")  # a bug, never a user error
         path = self.output_dir / part_name(shard, self.format)
-        if self.format == "jsonl":
+        if self.format == "fhir":
+            lines = [json.dumps(note_bundle(record), ensure_ascii=False) for record in records]
+        if self.format in ("jsonl", "fhir"):
             data = "".join(line + "\n" for line in lines).encode("utf8")
             _replace_atomically(path, lambda handle: handle.write(data))
         else:
@@ -251,7 +257,8 @@ class ShardedOutput:
 
 
 def read_annotations(output_dir: Union[str, Path], allow_incomplete: bool = False) -> Iterator[dict]:
-    """The records of an output folder, in input order, from the shards its manifest lists.
+    """The records of an output folder, in input order, from the shards its manifest lists
+    (for the ``fhir`` format, the notes' Bundles).
 
     Raises :class:`OutputError` when the run is not complete, unless ``allow_incomplete``.
     """
@@ -263,7 +270,7 @@ def read_annotations(output_dir: Union[str, Path], allow_incomplete: bool = Fals
         )
     for entry in manifest["shards"]:
         path = output_dir / entry["part"]
-        if manifest["format"] == "jsonl":
+        if manifest["format"] in ("jsonl", "fhir"):
             with open(path, encoding="utf8") as jsonl:
                 yield from (json.loads(line) for line in jsonl)
         else:

@@ -11,22 +11,59 @@ from typing import Dict
 from ..pipeline.data_model import ATTRIBUTE_LABELS
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
+_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+_POSITIVE_OR_NULL = {"type": ["number", "null"], "exclusiveMinimum": 0}
+_COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 1}
 _OFFSET = {"type": "integer", "minimum": 0}
 _TEXT = {"type": "string"}
+_TEXT_OR_NULL = {"type": ["string", "null"]}
 
-_ATTRIBUTE_VALUE = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["label", "text", "start_char", "end_char", "confidence", "relation_confidence"],
-    "properties": {
+
+def _object(properties: Dict[str, dict], nullable: bool = True) -> dict:
+    """An object schema with exactly ``properties``, all required."""
+    return {
+        "type": ["object", "null"] if nullable else "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+    }
+
+
+_QUANTITY = {"value": _POSITIVE, "unit": _TEXT_OR_NULL, "ucum": _TEXT_OR_NULL}
+_NORMALIZED = _object(
+    {
+        "quantity": _object(_QUANTITY),
+        "range": _object({"low": _POSITIVE, "high": _POSITIVE, "unit": _TEXT_OR_NULL, "ucum": _TEXT_OR_NULL}),
+        "ratio": _object({"numerator": _object(_QUANTITY, False), "denominator": _object(_QUANTITY, False)}),
+        "frequency": _object(
+            {
+                "frequency": _COUNT_OR_NULL,
+                "frequency_max": _COUNT_OR_NULL,
+                "period": _POSITIVE_OR_NULL,
+                "period_max": _POSITIVE_OR_NULL,
+                "period_unit": {"enum": ["min", "h", "d", "wk", "mo", None]},
+                "as_needed": {"type": "boolean"},
+                "when": {"type": "array", "items": {"type": "string"}},
+            }
+        ),
+        "duration": _object({"value": _POSITIVE, "unit": {"enum": ["min", "h", "d", "wk", "mo"]}}),
+    }
+)
+"""A parsed attribute text (:func:`clinical_ie.pipeline.dosage.normalized`): the key of its type
+set, the others null."""
+
+_ATTRIBUTE_VALUE = _object(
+    {
         "label": {"enum": list(ATTRIBUTE_LABELS)},
         "text": _TEXT,
         "start_char": _OFFSET,
         "end_char": _OFFSET,
         "confidence": _NUMBER_OR_NULL,
         "relation_confidence": _NUMBER_OR_NULL,
+        "normalized": _NORMALIZED,
     },
-}
+    nullable=False,
+)
 
 RECORD_JSON_SCHEMA: Dict[str, object] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -87,6 +124,29 @@ def record_arrow_schema():
     """The Arrow schema of Parquet shards (same fields and nesting as the JSON records)."""
     import pyarrow as pa
 
+    quantity = [("value", pa.float64()), ("unit", pa.string()), ("ucum", pa.string())]
+    normalized = pa.struct(
+        [
+            ("quantity", pa.struct(quantity)),
+            ("range", pa.struct([("low", pa.float64()), ("high", pa.float64()), ("unit", pa.string()), ("ucum", pa.string())])),
+            ("ratio", pa.struct([("numerator", pa.struct(quantity)), ("denominator", pa.struct(quantity))])),
+            (
+                "frequency",
+                pa.struct(
+                    [
+                        ("frequency", pa.int64()),
+                        ("frequency_max", pa.int64()),
+                        ("period", pa.float64()),
+                        ("period_max", pa.float64()),
+                        ("period_unit", pa.string()),
+                        ("as_needed", pa.bool_()),
+                        ("when", pa.list_(pa.string())),
+                    ]
+                ),
+            ),
+            ("duration", pa.struct([("value", pa.float64()), ("unit", pa.string())])),
+        ]
+    )
     attribute_value = pa.struct(
         [
             ("label", pa.string()),
@@ -95,6 +155,7 @@ def record_arrow_schema():
             ("end_char", pa.int64()),
             ("confidence", pa.float64()),
             ("relation_confidence", pa.float64()),
+            ("normalized", normalized),
         ]
     )
     entity = pa.struct(

@@ -32,6 +32,7 @@ from typing import Dict, List, Optional, Tuple
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
+from .dosage import normalized
 from .labels import N2C2_ENTITY_LABELS
 
 ENTITIES_SPANS_KEY = "entities"
@@ -117,7 +118,9 @@ class AttributeValue:
     relation_confidence: Optional[float]
 
     def to_dict(self) -> Dict[str, object]:
-        return asdict(self)
+        """Its fields and ``normalized``: the text parsed by
+        :func:`clinical_ie.pipeline.dosage.normalized` (None for labels without a parser)."""
+        return {**asdict(self), "normalized": normalized(self.label, self.text)}
 
 
 @dataclass(frozen=True)
@@ -135,8 +138,15 @@ class MedicationRecord:
     )
 
     def to_dict(self) -> Dict[str, object]:
-        """A JSON-serializable dict (attribute values as dicts)."""
-        return asdict(self)
+        """A JSON-serializable dict (attribute values as :meth:`AttributeValue.to_dict`)."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "start_char": self.start_char,
+            "end_char": self.end_char,
+            "confidence": self.confidence,
+            "attributes": {key: [value.to_dict() for value in values] for key, values in self.attributes.items()},
+        }
 
 
 def medication_records(doc: Doc) -> List[MedicationRecord]:

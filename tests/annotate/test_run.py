@@ -10,7 +10,6 @@ import time
 
 import pytest
 import spacy
-from tests.util import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, small_settings
 from spacy.language import Language
 
 from clinical_ie.annotate import OutputError, read_annotations, run_annotation
@@ -19,12 +18,9 @@ from clinical_ie.annotate.output import MANIFEST_NAME, ShardedOutput
 from clinical_ie.annotate.run import model_identity
 from clinical_ie.corpora.brat import parse_ann
 from clinical_ie.corpora.conversion_report import ConversionReport
+from tests.util import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, manifest, small_settings
 
 SCRIPT = REPO_ROOT / "scripts" / "annotate.py"
-
-
-def manifest(output) -> dict:
-    return json.loads((output / MANIFEST_NAME).read_text(encoding="utf8"))
 
 
 def comparable(records):

@@ -11,6 +11,7 @@ from spacy.tokens import Doc, Span
 from clinical_ie.annotate import RECORD_JSON_SCHEMA, AnnotationSettings, read_annotations, run_annotation
 from clinical_ie.annotate.schema import error_record, record_arrow_schema
 from clinical_ie.pipeline.data_model import note_record
+from clinical_ie.pipeline.dosage import NORMALIZED_KINDS
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -61,18 +62,35 @@ def test_readme_documents_every_field():
     assert {name for name in schema_field_names(RECORD_JSON_SCHEMA) if name not in section} == set()
 
 
+def with_strength_normalized(record: dict, normalized: dict) -> dict:
+    """``record`` with its first medication's strength ``normalized`` replaced."""
+    medication = record["medications"][0]
+    strength = {**medication["attributes"]["strength"][0], "normalized": normalized}
+    attributes = {**medication["attributes"], "strength": [strength]}
+    return {**record, "medications": [{**medication, "attributes": attributes}]}
+
+
+def test_normalized_schema_has_a_key_per_result_type():
+    medication = RECORD_JSON_SCHEMA["properties"]["medications"]["items"]
+    attribute_value = medication["properties"]["attributes"]["properties"]["strength"]["items"]
+    assert tuple(attribute_value["properties"]["normalized"]["properties"]) == NORMALIZED_KINDS
+
+
 def test_records_validate_and_bad_records_do_not():
     validator = jsonschema.Draft202012Validator(RECORD_JSON_SCHEMA)
     record = note_record("n1", predicted_doc())
     validator.validate(record)
     validator.validate(error_record("n2", "empty note"))
-    assert record["medications"][0]["attributes"]["strength"][0]["relation_confidence"] == 0.8
+    strength = record["medications"][0]["attributes"]["strength"][0]
+    assert strength["relation_confidence"] == 0.8 and strength["normalized"]["quantity"] == {"value": 81, "unit": "mg", "ucum": "mg"}
     for broken in (
         {**record, "extra": 1},
         {**record, "error": ""},
         {k: v for k, v in record.items() if k != "medications"},
         {**record, "entities": [{**record["entities"][0], "start": -1}]},
         {**record, "medications": [{**record["medications"][0], "attributes": {}}]},
+        with_strength_normalized(record, {"quantity": {"value": 81, "unit": "mg"}}),
+        with_strength_normalized(record, {**strength["normalized"], "quantity": {"value": -1, "unit": "mg", "ucum": "mg"}}),
     ):
         with pytest.raises(jsonschema.ValidationError):
             validator.validate(broken)

@@ -89,3 +89,15 @@ def test_note_record():
     assert record["entities"][1] == {"label": "Strength", "start": 8, "end": 13, "text": "81 mg", "confidence": 0.98}
     assert [m["text"] for m in record["medications"]] == ["Aspirin", "metoprolol"]
     assert json.loads(json.dumps(record)) == record
+
+
+def test_note_record_attributes_carry_their_normalized_text():
+    aspirin, metoprolol = note_record("note1", annotated_doc())["medications"]
+    assert aspirin["attributes"]["strength"][0]["normalized"] == {
+        "quantity": {"value": 81, "unit": "mg", "ucum": "mg"}, "range": None, "ratio": None, "frequency": None, "duration": None,
+    }
+    assert aspirin["attributes"]["frequency"][0]["normalized"]["frequency"] == {
+        "frequency": 1, "frequency_max": None, "period": 1, "period_max": None, "period_unit": "d", "as_needed": False, "when": [],
+    }
+    assert aspirin["attributes"]["reason"][0]["normalized"] is None  # no parser for Reason
+    assert metoprolol["attributes"]["route"][0]["normalized"] is None
