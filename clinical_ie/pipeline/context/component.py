@@ -4,7 +4,8 @@ For every span of ``doc.ents`` (or ``doc.spans[spans_key]``) it sets ``span._.as
 (``present``, ``absent``, ``possible``, ``hypothetical``, ``historical``, ``family``) and,
 for spans whose label is in ``med_labels``, ``span._.med_status`` (``active``,
 ``discontinued``, ``held``, ``allergy``, ``absent``, ``planned``, ``conditional``; None
-for other spans). Triggers are ``triggers.jsonl`` beside this module plus
+for other spans). spaCy stores span extension values by character offsets, so spans
+with the same offsets share them: a medication span's values win. Triggers are ``triggers.jsonl`` beside this module plus
 ``extra_triggers`` (same records, see :mod:`.triggers`), matched with one
 :class:`~spacy.matcher.PhraseMatcher` on ``LOWER``. The algorithm is :mod:`.algorithm`.
 
@@ -150,7 +151,10 @@ class ClinicalContext:
             self.section_assertions,
             self.section_statuses,
         )
-        for span, (assertion, status) in zip(spans, results):
+        # spaCy keys span extension values by offsets only: of spans with the same
+        # offsets, the medication span's values are written last and kept.
+        written_last = sorted(zip(spans, results), key=lambda pair: pair[0].label_ in self.med_labels)
+        for span, (assertion, status) in written_last:
             span._.assertion = assertion
             span._.med_status = status
         return doc

@@ -95,6 +95,13 @@ def test_doc_ents_by_default():
     assert [(e._.assertion, e._.med_status) for e in doc.ents] == [("absent", None), ("present", "active")]
 
 
+def test_medication_values_win_on_shared_offsets(blank):
+    doc = blank.make_doc("She is no longer taking digoxin")
+    doc.spans[KEY] = [Span(doc, 5, 6, "Drug"), Span(doc, 5, 6, "Problem")]
+    doc = blank.get_pipe("clinical_context")(doc)
+    assert [(span._.assertion, span._.med_status) for span in doc.spans[KEY]] == [("present", "discontinued")] * 2
+
+
 def test_missing_spans_key_is_no_op(blank):
     doc = blank("No fever")
     assert KEY not in doc.spans
