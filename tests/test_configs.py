@@ -15,7 +15,8 @@ CONFIG_NAMES = sorted(path.stem for path in CONFIGS.glob("*.cfg"))
 
 INTENDED = {
     ("default", "multitask"): (
-        "components.handover.", "components.relations.", "components.ner.set_ents", "components.ner.spans_key",
+        "components.handover.", "components.relations.", "components.sections.", "components.context.",
+        "components.ner.set_ents", "components.ner.spans_key",
         "components.ner.task", "corpora.", "nlp.pipeline", "paths.", "training.score_weights.",
     ),
     ("multitask", "gpu"): (

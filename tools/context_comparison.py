@@ -31,7 +31,7 @@ from clinical_ie.corpora.brat import parse_ann
 from clinical_ie.corpora.conversion_report import ConversionReport
 from clinical_ie.pipeline.tokenizer import clinical_english, set_line_sentence_starts
 from clinical_ie.evaluation.metrics.assertion import accuracy, confusion, precision_recall_f1
-from clinical_ie.pipeline.context.triggers import ASSERTION_VALUES, STATUS_VALUES
+from clinical_ie.pipeline.data_model import ASSERTION_VALUES, MEDICATION_STATUS_VALUES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TESTSET_PATH = REPO_ROOT / "tests" / "pipeline" / "context" / "assertion_testset.jsonl"
@@ -167,7 +167,7 @@ def sample_drug_docs(nlp: Language, sample_dir: Path = SAMPLE_DIR) -> List[Doc]:
     docs = []
     for text_path in sorted(sample_dir.glob("*/*.txt")):
         text = text_path.read_text(encoding="utf8")
-        entities, _ = parse_ann(text_path.with_suffix(".ann").read_text(encoding="utf8"), str(text_path), ConversionReport("brat"))
+        entities = parse_ann(text_path.with_suffix(".ann").read_text(encoding="utf8"), str(text_path), ConversionReport("brat")).entities
         doc = nlp.make_doc(text)
         spans = [doc.char_span(e.start, e.end, label=e.label, alignment_mode="expand") for e in entities if e.label == "Drug"]
         doc.ents = filter_spans(span for span in spans if span is not None)
@@ -293,11 +293,11 @@ def markdown(report: Dict) -> str:
     for split in SPLITS:
         table = scores[split]["status"]["confusion"]
         lines += ["", f"Status confusion, {split} (rows: gold, columns: predicted):", ""]
-        lines.append("| gold \\ predicted | " + " | ".join(STATUS_VALUES) + " |")
-        lines.append("| --- | " + " | ".join("---" for _ in STATUS_VALUES) + " |")
-        for gold in STATUS_VALUES:
+        lines.append("| gold \\ predicted | " + " | ".join(MEDICATION_STATUS_VALUES) + " |")
+        lines.append("| --- | " + " | ".join("---" for _ in MEDICATION_STATUS_VALUES) + " |")
+        for gold in MEDICATION_STATUS_VALUES:
             row = table.get(gold, {})
-            lines.append(f"| {gold} | " + " | ".join(str(row.get(p, 0)) for p in STATUS_VALUES) + " |")
+            lines.append(f"| {gold} | " + " | ".join(str(row.get(p, 0)) for p in MEDICATION_STATUS_VALUES) + " |")
     lines += [
         "",
         "## max_scope on the dev portion",

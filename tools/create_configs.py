@@ -36,7 +36,7 @@ def multitask(base: Config) -> Config:
         "n2c2_train": None, "n2c2_dev": None, "handover_train": None, "handover_dev": None,
         "vectors": None, "init_tok2vec": None,
     }
-    config["nlp"]["pipeline"] = ["transformer", "ner", "handover", "relations"]
+    config["nlp"]["pipeline"] = ["transformer", "ner", "handover", "relations", "sections", "context"]
     components = config["components"]
     components["ner"].update({"spans_key": "medication", "set_ents": True, "task": "n2c2"})
     components["handover"] = copy.deepcopy(components["ner"])
@@ -56,6 +56,15 @@ def multitask(base: Config) -> Config:
             "tok2vec": copy.deepcopy(components["ner"]["model"]["tok2vec"]),
         },
         "scorer": {"@scorers": "clinical_ie.relation_scorer.v1"},
+    }
+    components["sections"] = {"factory": "clinical_sections", "extra_headers": {}}
+    components["context"] = {
+        "factory": "clinical_context",
+        "spans_key": "medication",
+        "sections_key": "sections",
+        "extra_triggers": [],
+        "max_scope": 12,
+        "med_labels": ["Drug"],
     }
     paths = {"n2c2": "${paths.n2c2_%s}", "handover": "${paths.handover_%s}"}
     config["corpora"] = {
@@ -118,7 +127,9 @@ VARIANTS: Dict[str, Tuple[str, Callable[[Config], Config], str]] = {
 en_clinical_ie, the multi-task model: one transformer run once per document, and three heads
 listening to it: `ner` (n2c2 medication entities -> doc.spans["medication"] and doc.ents),
 `handover` (nursing-handover categories -> doc.spans["handover"]) and `relations` (medication
-relations over the medication group -> doc._.relations, doc._.medications). Each head learns only
+relations over the medication group -> doc._.relations, doc._.medications); then two rule-based
+components: `sections` (doc.spans["sections"], span._.section) and `context` (ConText assertion
+of the medication group and the status of each Drug: span._.assertion, span._.med_status). Each head learns only
 from documents of its own corpus (doc._.corpus). Training mixes the corpora by
 [corpora.train.ratios]; single-task runs drop a head from nlp.pipeline and give the other corpus a
 ratio of 0 (see project.yml: train-single-*)."""),

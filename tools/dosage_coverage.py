@@ -28,7 +28,7 @@ def gold_strings(folders: Iterable[Path]) -> Dict[str, Counter]:
     report = ConversionReport("brat")
     for folder in folders:
         for txt_path, ann_path in brat_pairs(folder, report):
-            entities, _ = parse_ann(ann_path.read_text(encoding="utf8"), ann_path.name, report)
+            entities = parse_ann(ann_path.read_text(encoding="utf8"), ann_path.name, report).entities
             note = txt_path.read_bytes().decode("utf8")  # no newline translation: offsets index it
             for entity in entities:
                 if entity.label in strings:

@@ -8,7 +8,7 @@ for Parquet.
 
 from typing import Dict
 
-from ..pipeline.data_model import ATTRIBUTE_LABELS
+from ..pipeline.data_model import ASSERTION_VALUES, ATTRIBUTE_LABELS, MEDICATION_STATUS_VALUES
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _POSITIVE = {"type": "number", "exclusiveMinimum": 0}
@@ -17,6 +17,9 @@ _COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 1}
 _OFFSET = {"type": "integer", "minimum": 0}
 _TEXT = {"type": "string"}
 _TEXT_OR_NULL = {"type": ["string", "null"]}
+_ASSERTION = {"enum": [*ASSERTION_VALUES, None]}
+_STATUS = {"enum": [*MEDICATION_STATUS_VALUES, None]}
+_SECTION = {"type": ["string", "null"], "minLength": 1}
 
 
 def _object(properties: Dict[str, dict], nullable: bool = True) -> dict:
@@ -78,13 +81,15 @@ RECORD_JSON_SCHEMA: Dict[str, object] = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["label", "start", "end", "text", "confidence"],
+                "required": ["label", "start", "end", "text", "confidence", "assertion", "section"],
                 "properties": {
                     "label": {"type": "string", "minLength": 1},
                     "start": _OFFSET,
                     "end": _OFFSET,
                     "text": _TEXT,
                     "confidence": _NUMBER_OR_NULL,
+                    "assertion": _ASSERTION,
+                    "section": _SECTION,
                 },
             },
         },
@@ -93,13 +98,18 @@ RECORD_JSON_SCHEMA: Dict[str, object] = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["id", "text", "start_char", "end_char", "confidence", "attributes"],
+                "required": [
+                    "id", "text", "start_char", "end_char", "confidence", "status", "assertion", "section", "attributes",
+                ],
                 "properties": {
                     "id": _TEXT,
                     "text": _TEXT,
                     "start_char": _OFFSET,
                     "end_char": _OFFSET,
                     "confidence": _NUMBER_OR_NULL,
+                    "status": _STATUS,
+                    "assertion": _ASSERTION,
+                    "section": _SECTION,
                     "attributes": {
                         "type": "object",
                         "additionalProperties": False,
@@ -159,7 +169,15 @@ def record_arrow_schema():
         ]
     )
     entity = pa.struct(
-        [("label", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()), ("confidence", pa.float64())]
+        [
+            ("label", pa.string()),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("text", pa.string()),
+            ("confidence", pa.float64()),
+            ("assertion", pa.string()),
+            ("section", pa.string()),
+        ]
     )
     medication = pa.struct(
         [
@@ -168,6 +186,9 @@ def record_arrow_schema():
             ("start_char", pa.int64()),
             ("end_char", pa.int64()),
             ("confidence", pa.float64()),
+            ("status", pa.string()),
+            ("assertion", pa.string()),
+            ("section", pa.string()),
             ("attributes", pa.struct([(label.lower(), pa.list_(attribute_value)) for label in ATTRIBUTE_LABELS])),
         ]
     )

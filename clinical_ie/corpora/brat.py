@@ -12,8 +12,14 @@ Reading one ``NAME.txt`` + ``NAME.ann`` pair gives a Doc carrying the data model
   and counted as misaligned.
 - ``doc.ents`` is chosen from those spans by :func:`select_ents`.
 - ``R`` lines go to ``doc._.relations`` (argument order as written); a relation whose
-  argument was dropped is dropped too. ``A``/``M``/``E``/``N``/``#``/``*`` lines are
-  counted in ``report.other_annotations`` and not kept.
+  argument was dropped is dropped too.
+- ``A``/``M`` attribute lines (``A1<TAB>Negation T3``, ``A2<TAB>POLARITY E7 NEG``) on a ``T``
+  id, or on an ``E`` id (then on the event's trigger), are kept in the entity's
+  ``doc._.brat_entities`` entry (``attributes``: name -> value, True for a binary one); those
+  that say an assertion (:data:`ASSERTION_ATTRIBUTES`) set the gold ``span._.assertion``.
+  ``report.attributes_kept`` counts them as ``assertion`` or ``other``; an attribute on an
+  unknown or dropped entity is counted in ``attributes_dropped``.
+- ``E``/``N``/``#``/``*`` lines are counted in ``report.other_annotations`` and not kept.
 - A ``.txt`` byte-order mark is removed from the text. Offsets are taken as counted
   without it, unless the ``.ann`` text fields match only when counted with it (as
   brat itself does), in which case every offset is shifted back by one.
@@ -22,12 +28,12 @@ Reading one ``NAME.txt`` + ``NAME.ann`` pair gives a Doc carrying the data model
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Collection, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ..pipeline.data_model import ENTITIES_SPANS_KEY
+from ..pipeline.data_model import ASSERTION_VALUES, ENTITIES_SPANS_KEY
 from .conversion_report import ConversionReport, Issue, read_note_file
 from ..pipeline.tokenizer import set_line_sentence_starts, shared_clinical_english
 
@@ -36,9 +42,35 @@ PREFERRED_ENT_LABELS = ("ADE", "Drug")
 Drug over a Form inside it); between two preferred or two other labels the longer
 span wins, then the earlier start."""
 
+ASSERTION_ATTRIBUTES = {
+    ("negation", None): "absent",
+    ("negated", None): "absent",
+    ("polarity", "neg"): "absent",
+    ("polarity", "negative"): "absent",
+    ("uncertainty", None): "possible",
+    ("uncertain", None): "possible",
+    ("speculation", None): "possible",
+    ("speculated", None): "possible",
+    ("certainty", "possible"): "possible",
+    ("certainty", "probable"): "possible",
+    ("hypothetical", None): "hypothetical",
+    ("conditional", None): "hypothetical",
+    ("historical", None): "historical",
+    ("temporality", "historical"): "historical",
+    ("temporality", "past"): "historical",
+    ("experiencer", None): "family",
+    ("experiencer", "family"): "family",
+    ("subject", "family"): "family",
+    ("subject", "family_member"): "family",
+    ("family", None): "family",
+    **{("assertion", value): value for value in ASSERTION_VALUES},
+}
+"""(attribute name, value) lower-cased -> the assertion it says (value None: a binary attribute),
+as the annotation schemes of clinical brat corpora write it (i2b2/n2c2-style Negation,
+Uncertainty, Experiencer; THYME/SHARP-style POLARITY, TEMPORALITY, SUBJECT; this project's own
+``Assertion`` attribute). Any other attribute is kept on its entity and sets no assertion."""
+
 OTHER_LINE_KINDS = {
-    "A": "attribute",
-    "M": "attribute",
     "E": "event",
     "N": "normalization",
     "#": "note",
@@ -47,6 +79,9 @@ OTHER_LINE_KINDS = {
 
 _ENTITY_LINE = re.compile(r"^(T\S+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)(?:\t(.*))?$")
 _RELATION_LINE = re.compile(r"^(R\S+)\t(\S+) (\S+):(\S+) (\S+):(\S+)\s*$")
+_ATTRIBUTE_LINE = re.compile(r"^([AM]\S+)\t(\S+) ([TE]\S+)(?: (\S+))?\s*$")
+_EVENT_LINE = re.compile(r"^(E\S+)\t\S+?:(T\S+)")
+ATTRIBUTE_LINE_FORMAT = "expected 'A<id>\\t<name> <T or E id>[ <value>]'"
 ENTITY_LINE_FORMAT = "expected 'T<id>\\t<label> <start> <end>[;<start> <end>...]\\t<text>'"
 RELATION_LINE_FORMAT = "expected 'R<id>\\t<type> Arg1:<id> Arg2:<id>'"
 
@@ -81,20 +116,45 @@ class BratRelation:
     line: int
 
 
+@dataclass
+class BratAttribute:
+    """An ``A``/``M`` line: id, name, target (a T or E id), value (None: binary), line number."""
+
+    id: str
+    name: str
+    target: str
+    value: Optional[str]
+    line: int
+
+    @property
+    def assertion(self) -> Optional[str]:
+        """The assertion this attribute says (:data:`ASSERTION_ATTRIBUTES`), or None."""
+        value = None if self.value is None else self.value.lower()
+        return ASSERTION_ATTRIBUTES.get((self.name.lower(), value))
+
+
+class ParsedAnn(NamedTuple):
+    """The lines of an ``.ann`` file: entities, relations, attributes, and each event's trigger."""
+
+    entities: List[BratEntity]
+    relations: List[BratRelation]
+    attributes: List[BratAttribute]
+    event_triggers: Dict[str, str]
+
+
 def fragment_text(text: str, fragments: Iterable[Tuple[int, int]]) -> str:
     """The text of an entity as brat writes it: fragments joined by one space."""
     return " ".join(text[start:end] for start, end in fragments)
 
 
-def parse_ann(
-    ann_text: str, file: str, report: ConversionReport
-) -> Tuple[List[BratEntity], List[BratRelation]]:
-    """Parse ``.ann`` lines into entities and relations (syntax only).
+def parse_ann(ann_text: str, file: str, report: ConversionReport) -> ParsedAnn:
+    """Parse ``.ann`` lines (syntax only).
 
-    Bad lines are problems (``bad_syntax``); a bad ``T`` line counts as an entity read
-    and dropped, a bad ``R`` line as a relation read and dropped.
+    Bad lines are problems (``bad_syntax``); a bad ``T`` line counts as an entity read and
+    dropped, a bad ``R`` line as a relation read and dropped, a bad ``A``/``M`` line as an
+    attribute read and dropped.
     """
-    entities, relations = [], []
+    entities, relations, attributes, event_triggers = [], [], [], {}
     for number, line in enumerate(ann_text.split("\n"), start=1):
         line = line.rstrip("\r")
         if not line.strip():
@@ -121,11 +181,41 @@ def parse_ann(
             if (role1, role2) == ("Arg2", "Arg1"):
                 arg1, arg2 = arg2, arg1
             relations.append(BratRelation(relation_id, relation_type, arg1, arg2, number))
+        elif kind in "AM":
+            report.attributes_read += 1
+            match = _ATTRIBUTE_LINE.match(line)
+            if match is None:
+                report.attribute_dropped("bad_syntax")
+                report.problem(file, number, "bad_syntax", ATTRIBUTE_LINE_FORMAT)
+                continue
+            attributes.append(BratAttribute(*match.groups(), number))
         elif kind in OTHER_LINE_KINDS:
             report.other_annotations[OTHER_LINE_KINDS[kind]] += 1
+            event = _EVENT_LINE.match(line) if kind == "E" else None
+            if event is not None:
+                event_triggers[event.group(1)] = event.group(2)
         else:
             report.problem(file, number, "bad_syntax", f"unknown annotation line kind {kind!r}")
-    return entities, relations
+    return ParsedAnn(entities, relations, attributes, event_triggers)
+
+
+def _resolve_attributes(parsed: ParsedAnn, kept: Dict[str, dict], file: str, report: ConversionReport) -> None:
+    """Put each attribute on its entity's ``doc._.brat_entities`` entry (``kept``: id -> entry),
+    an event's on its trigger; count the ones whose entity is unknown or was dropped."""
+    read_ids = {entity.id for entity in parsed.entities}
+    for attribute in parsed.attributes:
+        target = parsed.event_triggers.get(attribute.target, attribute.target)
+        if target not in read_ids:
+            report.attribute_dropped("missing_entity")
+            report.problem(file, attribute.line, "missing_entity", f"{attribute.id} refers to undefined {attribute.target}")
+        elif target not in kept:
+            report.attribute_dropped("entity_dropped")
+        else:
+            entry = kept[target]
+            entry.setdefault("attributes", {})[attribute.name] = True if attribute.value is None else attribute.value
+            if attribute.assertion is not None:
+                entry["assertion"] = attribute.assertion
+            report.attributes_kept["assertion" if attribute.assertion is not None else "other"] += 1
 
 
 def _text_field_matches(text: str, fragments: List[Tuple[int, int]], ann_text: str) -> bool:
@@ -265,7 +355,8 @@ def read_brat_document(
         return None
     (text, txt_had_bom), (ann_text, _) = read_txt, read_ann
     file = ann_path.name
-    entities, relations = parse_ann(ann_text, file, report)
+    parsed = parse_ann(ann_text, file, report)
+    entities = parsed.entities
     shift = _bom_offset_shift(text, entities, file, report) if txt_had_bom else 0
     doc = (nlp or shared_clinical_english()).make_doc(text)
     spans, brat_entities, read_ids = [], [], set()
@@ -299,8 +390,12 @@ def read_brat_document(
         spans.append(span)
         fragments = [list(fragment) for fragment in entity.fragments]
         brat_entities.append({"id": entity.id, "label": entity.label, "fragments": fragments})
-    kept_ids = {entity["id"] for entity in brat_entities}
-    doc._.relations = _resolve_relations(relations, read_ids, kept_ids, file, report)
+    kept = {entity["id"]: entity for entity in brat_entities}
+    doc._.relations = _resolve_relations(parsed.relations, read_ids, kept, file, report)
+    _resolve_attributes(parsed, kept, file, report)
+    for span in spans:
+        if "assertion" in kept[span.id_]:
+            span._.assertion = kept[span.id_]["assertion"]
     spans.sort(key=lambda s: (s.start, s.end, s.label_))
     doc.spans[ENTITIES_SPANS_KEY] = spans
     doc.ents = select_ents(spans, report)
@@ -350,18 +445,21 @@ def brat_text_field(text: str) -> str:
 def brat_ann_lines(
     doc: Doc, spans: Optional[Iterable[Span]] = None, relations: Optional[List[dict]] = None
 ) -> List[str]:
-    """``T`` and ``R`` lines for ``spans`` and ``relations`` of ``doc``.
+    """``T``, ``R`` and ``A`` lines for ``spans`` and ``relations`` of ``doc``.
 
     ``spans`` default to ``doc.spans["entities"]`` (else ``doc.ents``), ``relations``
     to ``doc._.relations``. A span whose ``id_`` names an entry of
     ``doc._.brat_entities`` with the same label is written with that entry's
     fragments; others as their character span. Entities are renumbered ``T1..``,
     relations ``R1..`` with arguments remapped; a relation whose argument is not
-    written is left out. Labels and relation types must hold no whitespace (brat separates
+    written is left out. A span's ``span._.assertion`` and ``span._.med_status`` become
+    multi-valued attributes ``Assertion`` and ``Status`` (``A1<TAB>Assertion T3 absent``), which
+    the reader maps back and the official scorer ignores. Labels and relation types must hold no whitespace (brat separates
     fields with it): a ValueError says which.
     """
     if spans is None:
         spans = doc.spans[ENTITIES_SPANS_KEY] if ENTITIES_SPANS_KEY in doc.spans else doc.ents
+    spans = list(spans)
     if relations is None:
         relations = doc._.relations or []
     gold = {entity["id"]: entity for entity in doc._.brat_entities or []}
@@ -385,6 +483,13 @@ def brat_ann_lines(
             f"R{number}\t{relation['type']} Arg1:{new_ids[relation['arg1']]}"
             f" Arg2:{new_ids[relation['arg2']]}"
         )
+    values = [
+        (name, f"T{number}", value)
+        for number, span in enumerate(spans, start=1)
+        for name, value in (("Assertion", span._.assertion), ("Status", span._.med_status))
+        if value is not None
+    ]
+    lines += [f"A{number}\t{name} {target} {value}" for number, (name, target, value) in enumerate(values, start=1)]
     return lines
 
 

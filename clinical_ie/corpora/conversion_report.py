@@ -68,6 +68,9 @@ class ConversionReport:
     relations_read: int = 0
     relations_kept: int = 0
     relations_dropped: Counter = field(default_factory=Counter)
+    attributes_read: int = 0
+    attributes_kept: Counter = field(default_factory=Counter)
+    attributes_dropped: Counter = field(default_factory=Counter)
     other_annotations: Counter = field(default_factory=Counter)
     text_mismatches: list = field(default_factory=list)
     problems: list = field(default_factory=list)
@@ -111,6 +114,9 @@ class ConversionReport:
     def relation_dropped(self, reason: str) -> None:
         self.relations_dropped[reason] += 1
 
+    def attribute_dropped(self, reason: str) -> None:
+        self.attributes_dropped[reason] += 1
+
     @property
     def alignment_rate(self) -> float:
         """Share of entity boundaries on token boundaries (1.0 with no entities)."""
@@ -139,6 +145,9 @@ class ConversionReport:
             "relations_read": self.relations_read,
             "relations_kept": self.relations_kept,
             "relations_dropped": dict(self.relations_dropped),
+            "attributes_read": self.attributes_read,
+            "attributes_kept": dict(self.attributes_kept),
+            "attributes_dropped": dict(self.attributes_dropped),
             "other_annotations": dict(self.other_annotations),
             "text_mismatches": _issue_summary(self.text_mismatches),
             "problems": _issue_summary(self.problems),
@@ -170,6 +179,11 @@ class ConversionReport:
             f"relations read {self.relations_read}, kept {self.relations_kept},"
             f" dropped {dict(self.relations_dropped)}",
         ]
+        if self.attributes_read:
+            lines.append(
+                f"attributes read {self.attributes_read}, kept {dict(self.attributes_kept)},"
+                f" dropped {dict(self.attributes_dropped)}"
+            )
         if self.handover_tokens:
             lines.append(f"handover tokens: {self.handover_tokens}")
         if self.other_annotations:

@@ -18,8 +18,9 @@ from spacy.training import Example
 from spacy.vocab import Vocab
 
 from ..corpora.brat import write_brat_document
-from ..pipeline.data_model import group_spans
+from ..pipeline.data_model import entity_spans, group_spans
 from ..pipeline.labels import HANDOVER_TRAINING_CATEGORIES
+from .metrics.assertion import score_assertions
 from .metrics.calibration import calibration_report, span_correctness
 from .metrics import (
     EntitySpan,
@@ -97,6 +98,9 @@ def score_documents(
     each predicted doc's ``doc._.relations``). ``calibration``
     (:func:`~clinical_ie.evaluation.metrics.calibration.calibration_report`: ECE, reliability bins, precision
     at confidence thresholds) over the scored predicted spans that carry ``span._.confidence``.
+    ``assertion`` (:func:`~clinical_ie.evaluation.metrics.assertion.score_assertions`) when gold
+    entities carry ``span._.assertion`` (brat attributes): per value over the strictly matched
+    entities, a gold entity without one counting as ``present``.
     """
     if len(gold_docs) != len(predicted_docs):
         raise ValueError(f"{len(gold_docs)} gold documents but {len(predicted_docs)} predicted")
@@ -129,6 +133,15 @@ def score_documents(
             [gold_token_categories(doc) for doc in gold_docs],
             [predicted_token_categories(doc, predicted_spans_key) for doc in predicted_docs],
             handover_categories,
+        )
+    gold_assertions = [
+        {EntitySpan(s.label_, s.start_char, s.end_char): s._.assertion for s in entity_spans(doc)} for doc in gold_docs
+    ]
+    if any(value is not None for doc in gold_assertions for value in doc.values()):
+        scores["assertion"] = score_assertions(
+            gold_assertions,
+            [{EntitySpan(s.label_, s.start_char, s.end_char): s._.assertion for s in group_spans(doc, predicted_spans_key)}
+             for doc in predicted_docs],
         )
     if any(doc._.relations for doc in gold_docs):
         if predicted_relations is None:

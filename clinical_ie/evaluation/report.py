@@ -34,7 +34,8 @@ def write_report(scores: Dict[str, object], output_dir: Path, dataset: str) -> P
 
 
 def markdown_report(scores: Dict[str, object], dataset: str) -> str:
-    """The report as Markdown: summary, per-label, token, handover, relation and confusion tables."""
+    """The report as Markdown: summary, per-label, token, handover, relation, assertion, calibration
+    and confusion tables."""
     entities = scores["spans"]
     lines = [
         f"# Evaluation: {dataset}",
@@ -76,6 +77,8 @@ def markdown_report(scores: Dict[str, object], dataset: str) -> str:
         lines += _handover_section(scores["handover"])
     if "relations" in scores:
         lines += _relations_section(scores["relations"])
+    if "assertion" in scores:
+        lines += _assertion_section(scores["assertion"])
     if "calibration" in scores:
         lines += _calibration_section(scores["calibration"], dataset)
     lines += _confusion_section(scores["span_confusion"])
@@ -163,6 +166,26 @@ def _relations_section(relations: Dict[str, object]) -> List[str]:
         + ("" if predicted else " The predictions carry no relations."),
         "",
         _table(["type", "gold", *PRF_HEADERS], rows),
+        "",
+    ]
+
+
+def _assertion_section(assertion: Dict[str, object]) -> List[str]:
+    rows = [
+        [value, _number(s["precision"]), _number(s["recall"]), _number(s["f1"]), s["tp"] + s["fn"]]
+        for value, s in assertion["per_value"].items()
+    ]
+    micro = assertion["micro"]
+    rows.append(["micro", _number(micro["precision"]), _number(micro["recall"]), _number(micro["f1"]), micro["tp"] + micro["fn"]])
+    rows.append(["macro", "", "", _number(assertion["macro"]["f1"]), ""])
+    return [
+        "## Assertion",
+        "",
+        f"Of the {assertion['n_gold']} gold entities, the {assertion['n_matched']} found with their exact offsets and"
+        " label are scored: the predicted `span._.assertion` against the gold attribute (an entity the corpus"
+        " marks with none is `present`).",
+        "",
+        _table(["assertion", "P", "R", "F1", "gold"], rows),
         "",
     ]
 

@@ -18,10 +18,13 @@ importing :mod:`clinical_ie.pipeline` does so. ``docs/data-model.md`` lists them
   Drug.
 - ``doc._.token_categories`` / ``doc._.baseline_categories``: per-token gold and organisers'
   categories of nursing-handover documents.
-- ``span._.confidence``: a predicted span's marginal probability, stored per offsets *and
-  label* (:func:`span_confidence`): spaCy keys a span extension's value by character offsets
-  only, so two heads that predict spans at the same offsets with different labels would
-  otherwise overwrite each other's confidence.
+- ``span._.confidence``: a predicted span's marginal probability.
+- ``span._.assertion``: ``present``, ``absent``, ``possible``, ``hypothetical``, ``historical``
+  or ``family`` (``clinical_context``, or gold from brat attributes).
+- ``span._.med_status``: a medication's ``active``, ``discontinued``, ``held``, ``allergy``,
+  ``absent``, ``planned`` or ``conditional`` (``clinical_context``).
+  These three are stored per offsets *and label* (:data:`LABELLED_SPAN_VALUES`).
+- ``span._.section``: the section holding the span (``doc.spans["sections"]``), computed.
 - ``doc._.medications``: :class:`MedicationRecord` per Drug, computed on access from the
   doc's entities and ``doc._.relations``; nothing is stored.
 """
@@ -38,6 +41,9 @@ from .labels import N2C2_ENTITY_LABELS
 ENTITIES_SPANS_KEY = "entities"
 """``doc.spans`` key holding every gold entity, overlapping ones included."""
 
+SECTIONS_SPANS_KEY = "sections"
+"""``doc.spans`` key of the note's sections (``clinical_sections``); ``span._.section`` reads it."""
+
 DOC_EXTENSIONS = (
     "doc_id",
     "corpus",
@@ -51,21 +57,44 @@ DOC_EXTENSIONS = (
 ATTRIBUTE_LABELS = tuple(label for label in N2C2_ENTITY_LABELS if label != "Drug")
 """Entity labels that relate to a Drug; a record's attribute keys are these, lower-cased."""
 
+ASSERTION_VALUES = ("present", "absent", "possible", "hypothetical", "historical", "family")
+"""What ``span._.assertion`` says of a mention."""
 
-# --- span confidence --------------------------------------------------------------------
-
-def _confidence_key(span: Span) -> Tuple[str, int, int, str]:
-    return ("clinical_ie.confidence", span.start_char, span.end_char, span.label_)
-
-
-def span_confidence(span: Span) -> Optional[float]:
-    """The confidence stored for ``span``'s offsets and label (None if none was)."""
-    return span.doc.user_data.get(_confidence_key(span))
+MEDICATION_STATUS_VALUES = ("active", "discontinued", "held", "allergy", "absent", "planned", "conditional")
+"""What ``span._.med_status`` says of a medication."""
 
 
-def set_span_confidence(span: Span, value: Optional[float]) -> None:
-    """Store ``value`` as the confidence of ``span``'s offsets and label."""
-    span.doc.user_data[_confidence_key(span)] = value
+# --- values a component sets on a span --------------------------------------------------
+
+LABELLED_SPAN_VALUES = ("confidence", "assertion", "med_status")
+"""Span extensions stored per offsets *and label*: spaCy keys a span extension's value by
+character offsets only, so two spans at the same offsets with different labels (two heads'
+predictions, a Drug and a Reason) would otherwise share one value."""
+
+
+def _value_key(name: str, span: Span) -> Tuple[str, int, int, str]:
+    return (f"clinical_ie.{name}", span.start_char, span.end_char, span.label_)
+
+
+def labelled_span_value(name: str):
+    """Getter and setter of the span extension ``name`` stored per offsets and label."""
+
+    def get(span: Span):
+        return span.doc.user_data.get(_value_key(name, span))
+
+    def set_(span: Span, value) -> None:
+        span.doc.user_data[_value_key(name, span)] = value
+
+    return get, set_
+
+
+def span_section(span: Span) -> Optional[str]:
+    """``span._.section``: the label of the section of ``doc.spans["sections"]`` (set by
+    ``clinical_sections``) holding the span's first token, or None."""
+    for section in span.doc.spans.get(SECTIONS_SPANS_KEY, ()):
+        if section.start <= span.start < section.end:
+            return section.label_
+    return None
 
 
 # --- the spans a doc carries ------------------------------------------------------------
@@ -126,13 +155,20 @@ class AttributeValue:
 @dataclass(frozen=True)
 class MedicationRecord:
     """A Drug mention and its attributes, keyed by lower-cased label (``strength``, ...,
-    ``ade``; every key present), each a list in document order."""
+    ``ade``; every key present), each a list in document order.
+
+    ``status`` (``span._.med_status``: taken, stopped, held, refused...), ``assertion``
+    (``span._.assertion``) and ``section`` (``span._.section``): None where no component set them.
+    """
 
     id: str
     text: str
     start_char: int
     end_char: int
     confidence: Optional[float]
+    status: Optional[str] = None
+    assertion: Optional[str] = None
+    section: Optional[str] = None
     attributes: Dict[str, List[AttributeValue]] = field(
         default_factory=lambda: {label.lower(): [] for label in ATTRIBUTE_LABELS}
     )
@@ -145,6 +181,9 @@ class MedicationRecord:
             "start_char": self.start_char,
             "end_char": self.end_char,
             "confidence": self.confidence,
+            "status": self.status,
+            "assertion": self.assertion,
+            "section": self.section,
             "attributes": {key: [value.to_dict() for value in values] for key, values in self.attributes.items()},
         }
 
@@ -157,7 +196,10 @@ def medication_records(doc: Doc) -> List[MedicationRecord]:
     entities = entity_spans(doc)
     by_id = {span.id_: span for span in entities if span.id_}
     records = {
-        span.id_ or f"#{i}": MedicationRecord(span.id_, span.text, span.start_char, span.end_char, span._.confidence)
+        span.id_ or f"#{i}": MedicationRecord(
+            span.id_, span.text, span.start_char, span.end_char, span._.confidence,
+            status=span._.med_status, assertion=span._.assertion, section=span._.section,
+        )
         for i, span in enumerate(entities)
         if span.label_ == "Drug"
     }
@@ -190,7 +232,7 @@ def medication_records(doc: Doc) -> List[MedicationRecord]:
 def note_record(doc_id: str, doc: Doc) -> Dict[str, object]:
     """The JSON-serializable record of one annotated note.
 
-    ``id``; ``entities``: ``{label, start, end, text, confidence}`` per entity
+    ``id``; ``entities``: ``{label, start, end, text, confidence, assertion, section}`` per entity
     (:func:`entity_spans`); ``medications``: :func:`medication_records` as dicts;
     ``error``: None.
     """
@@ -203,6 +245,8 @@ def note_record(doc_id: str, doc: Doc) -> Dict[str, object]:
                 "end": span.end_char,
                 "text": span.text,
                 "confidence": span._.confidence,
+                "assertion": span._.assertion,
+                "section": span._.section,
             }
             for span in entity_spans(doc)
         ],
@@ -220,5 +264,9 @@ def register_extensions() -> None:
             Doc.set_extension(name, default=None)
     if not Doc.has_extension("medications"):
         Doc.set_extension("medications", getter=medication_records)
-    if not Span.has_extension("confidence"):
-        Span.set_extension("confidence", getter=span_confidence, setter=set_span_confidence)
+    for name in LABELLED_SPAN_VALUES:
+        if not Span.has_extension(name):
+            getter, setter = labelled_span_value(name)
+            Span.set_extension(name, getter=getter, setter=setter)
+    if not Span.has_extension("section"):
+        Span.set_extension("section", getter=span_section)

@@ -155,7 +155,7 @@ def test_brat_files_for_annotated_notes(relation_pipeline, notes_dir, tmp_path):
     run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(brat=True))
     brat = tmp_path / "brat"
     assert (brat / "bom.txt").read_text(encoding="utf8") == f"{SECRET} takes Aspirin 81 mg daily"
-    entities, relations = parse_ann((brat / "bom.ann").read_text(encoding="utf8"), "bom.ann", ConversionReport("brat"))
+    entities, relations, _, _ = parse_ann((brat / "bom.ann").read_text(encoding="utf8"), "bom.ann", ConversionReport("brat"))
     assert [(e.label, e.fragments) for e in entities] == [("Drug", [(26, 33)]), ("Strength", [(34, 39)])]
     assert [(r.type, r.arg1, r.arg2) for r in relations] == [("Strength-Drug", "T2", "T1")]
     assert len(list(brat.glob("*.ann"))) == 13 and not any((brat / f"{name}.ann").exists() for name in BAD_NOTES)

@@ -131,15 +131,60 @@ def test_labels_restrict_kept_entities_and_their_relations(tmp_path, report):
 def test_other_annotation_lines_are_counted(tmp_path, report):
     lines = [
         ann_line("T1", "Drug", TEXT, (14, 21)),
-        "A1\tNegated T1",
         "#1\tAnnotatorNotes T1\tsome note",
         "N1\tReference T1 RxNorm:1191\taspirin",
         "E1\tAdministration:T1",
         "",
     ]
     read(tmp_path, report, TEXT, lines)
-    assert report.other_annotations == {"attribute": 1, "note": 1, "normalization": 1, "event": 1}
+    assert report.other_annotations == {"note": 1, "normalization": 1, "event": 1}
     assert not report.problems
+
+
+def test_attributes_are_kept_and_assertions_set(tmp_path, report):
+    """A and M lines stay on their entity (an event's on its trigger); those naming an assertion
+    set the gold span._.assertion; every attribute read is kept or counted as dropped."""
+    lines = [
+        ann_line("T1", "Drug", TEXT, (14, 21)),  # aspirin
+        ann_line("T2", "Strength", TEXT, (22, 26)),  # 81mg
+        ann_line("T3", "Drug", TEXT, (37, 48)),  # Insulin Pen
+        ann_line("T4", "Reason", TEXT, (60, 64)),  # rash
+        ann_line("T5", "Person", TEXT, (0, 7)),  # Patient: dropped, its label is not selected
+        "A1\tNegation T1",
+        "A2\tPOLARITY E1 NEG",
+        "E1\tDisorder:T4",
+        "M3\tTEMPORALITY T3 HISTORICAL",
+        "A4\tSeverity T2 mild",
+        "A5\tAssertion T2 possible",
+        "A6\tNegation T9",
+        "A7\tUncertainty T5",
+        "A8\tbroken",
+    ]
+    doc = read(tmp_path, report, TEXT, lines, labels={"Drug", "Strength", "Reason"})
+    assertions = {(span.label_, span.text): span._.assertion for span in doc.spans[ENTITIES_SPANS_KEY]}
+    assert assertions[("Drug", "aspirin")] == "absent"
+    assert assertions[("Reason", "rash")] == "absent"
+    assert assertions[("Drug", "Insulin Pen")] == "historical"
+    assert assertions[("Strength", "81mg")] == "possible"
+    kept = {entry["id"]: entry for entry in doc._.brat_entities}
+    assert kept["T2"]["attributes"] == {"Severity": "mild", "Assertion": "possible"}
+    assert kept["T1"]["attributes"] == {"Negation": True}
+    assert report.attributes_read == 8
+    assert report.attributes_kept == {"assertion": 4, "other": 1}
+    assert report.attributes_dropped == {"missing_entity": 1, "bad_syntax": 1, "entity_dropped": 1}
+    assert sorted(issue.line for issue in report.problems) == [12, 14]
+
+
+def test_written_assertions_and_statuses_read_back(tmp_path, report):
+    doc = read(tmp_path, report, TEXT, [ann_line("T1", "Drug", TEXT, (14, 21)), ann_line("T2", "Reason", TEXT, (60, 64))])
+    drug, reason = doc.spans[ENTITIES_SPANS_KEY]
+    drug._.assertion, drug._.med_status, reason._.assertion = "present", "discontinued", "absent"
+    lines = brat_ann_lines(doc)
+    assert "A1\tAssertion T1 present" in lines and "A2\tStatus T1 discontinued" in lines
+    assert "A3\tAssertion T2 absent" in lines
+    again = read(tmp_path, ConversionReport("brat"), TEXT, lines, name="again")
+    assert [span._.assertion for span in again.spans[ENTITIES_SPANS_KEY]] == ["present", "absent"]
+    assert again._.brat_entities[0]["attributes"]["Status"] == "discontinued"
 
 
 @pytest.mark.parametrize(

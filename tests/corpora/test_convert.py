@@ -20,6 +20,7 @@ def assert_report_arithmetic(report):
     data = report.to_dict()
     assert data["entities_read"] == data["entities_kept"] + sum(data["entities_dropped"].values())
     assert data["relations_read"] == data["relations_kept"] + sum(data["relations_dropped"].values())
+    assert data["attributes_read"] == sum(data["attributes_kept"].values()) + sum(data["attributes_dropped"].values())
     assert sum(counts["kept"] for counts in data["by_label"].values()) == data["entities_kept"]
     in_ents = sum(counts["in_ents"] for counts in data["by_label"].values())
     assert in_ents + sum(data["entities_not_in_ents"].values()) == data["entities_kept"]

@@ -222,3 +222,30 @@ def test_score_documents_rejects_misaligned_documents():
     vocab = spacy.blank("en").vocab
     with pytest.raises(ValueError, match="text differs"):
         score_documents([Doc(vocab, words=["a"])], [Doc(vocab, words=["b"])])
+
+
+def test_assertion_is_scored_against_brat_attributes(tmp_path):
+    """Gold assertions come from brat attributes; evaluate scores the pipeline's span._.assertion
+    on the strictly matched entities (hand-computed: Insulin Pen is negated in the gold, the
+    context component calls it present; sc is present on both sides)."""
+    write_note(tmp_path / "brat")
+    (tmp_path / "brat" / "note1.ann").write_text(NOTE_ANN + "A1\tNegation T1\n", encoding="utf8")
+    report = ConversionReport("brat", strict=True)
+    doc = read_brat_document(tmp_path / "brat" / "note1.txt", tmp_path / "brat" / "note1.ann", report)
+    gold_path = tmp_path / "test.spacy"
+    DocBin(docs=[doc], store_user_data=True).to_disk(gold_path)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(RULER_PATTERNS)
+    nlp.add_pipe("clinical_context")
+    nlp.to_disk(tmp_path / "model")
+    scores = evaluate(tmp_path / "model", gold_path, "n2c2", tmp_path / "metrics")
+    assertion = scores["assertion"]
+    assert (assertion["n_gold"], assertion["n_matched"]) == (8, 2)
+    assert assertion["per_value"]["absent"]["f1"] == 0.0 and assertion["per_value"]["present"]["precision"] == 0.5
+    assert assertion["micro"]["f1"] == pytest.approx(0.5) == assertion["accuracy"]
+    assert assertion["macro"]["f1"] == pytest.approx((0.0 + 2 / 3) / 2)
+    assert "## Assertion" in (tmp_path / "metrics" / "n2c2.md").read_text(encoding="utf8")
+
+
+def test_no_assertion_scores_without_gold_attributes(gold_path, ruler_model, tmp_path):
+    assert "assertion" not in evaluate(ruler_model, gold_path, "n2c2", tmp_path / "metrics")

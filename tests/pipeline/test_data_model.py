@@ -86,7 +86,9 @@ def test_drug_without_relations_and_unknown_ids():
 def test_note_record():
     record = note_record("note1", annotated_doc())
     assert record["id"] == "note1" and record["error"] is None
-    assert record["entities"][1] == {"label": "Strength", "start": 8, "end": 13, "text": "81 mg", "confidence": 0.98}
+    assert record["entities"][1] == {
+        "label": "Strength", "start": 8, "end": 13, "text": "81 mg", "confidence": 0.98, "assertion": None, "section": None,
+    }
     assert [m["text"] for m in record["medications"]] == ["Aspirin", "metoprolol"]
     assert json.loads(json.dumps(record)) == record
 
@@ -101,3 +103,23 @@ def test_note_record_attributes_carry_their_normalized_text():
     }
     assert aspirin["attributes"]["reason"][0]["normalized"] is None  # no parser for Reason
     assert metoprolol["attributes"]["route"][0]["normalized"] is None
+
+
+def test_records_carry_status_assertion_and_section_of_their_drug():
+    """With sections and context set (here by hand, as the components would), a Drug's record says
+    whether it is taken, stopped or refused, and where it is written."""
+    doc = annotated_doc()
+    doc.spans["sections"] = [Span(doc, 0, len(doc), "discharge_medications")]
+    aspirin, metoprolol = [ent for ent in doc.ents if ent.label_ == "Drug"]
+    aspirin._.med_status, aspirin._.assertion = "active", "present"
+    metoprolol._.med_status, metoprolol._.assertion = "discontinued", "present"
+    doc.ents[1]._.assertion = "absent"  # an attribute's value is its own
+    records = medication_records(doc)
+    assert [(r.text, r.status, r.assertion, r.section) for r in records] == [
+        ("Aspirin", "active", "present", "discharge_medications"),
+        ("metoprolol", "discontinued", "present", "discharge_medications"),
+    ]
+    record = note_record("note1", doc)
+    assert [m["status"] for m in record["medications"]] == ["active", "discontinued"]
+    assert record["entities"][1]["assertion"] == "absent" and record["entities"][1]["section"] == "discharge_medications"
+

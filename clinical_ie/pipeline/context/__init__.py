@@ -1,5 +1,5 @@
 """ConText assertion and medication status of spans: the ``clinical_context`` component."""
 
-from .component import ClinicalContext, make_context, register_context_extensions
+from .component import ClinicalContext, make_context
 
-__all__ = ["ClinicalContext", "make_context", "register_context_extensions"]
+__all__ = ["ClinicalContext", "make_context"]

@@ -4,8 +4,8 @@ For every span of ``doc.ents`` (or ``doc.spans[spans_key]``) it sets ``span._.as
 (``present``, ``absent``, ``possible``, ``hypothetical``, ``historical``, ``family``) and,
 for spans whose label is in ``med_labels``, ``span._.med_status`` (``active``,
 ``discontinued``, ``held``, ``allergy``, ``absent``, ``planned``, ``conditional``; None
-for other spans). spaCy stores span extension values by character offsets, so spans
-with the same offsets share them: a medication span's values win. Triggers are ``triggers.jsonl`` beside this module plus
+for other spans); the data model stores both per span offsets and label. Triggers are
+``triggers.jsonl`` beside this module plus
 ``extra_triggers`` (same records, see :mod:`.triggers`), matched with one
 :class:`~spacy.matcher.PhraseMatcher` on ``LOWER``. The algorithm is :mod:`.algorithm`.
 
@@ -29,7 +29,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
 
 from .algorithm import Section, Target, TriggerMatch, classify_targets, resolve_overlaps, scope_boundaries
-from .triggers import ASSERTION_VALUES, STATUS_VALUES, TriggerGroup, parse_extra_triggers, read_triggers
+from ..data_model import ASSERTION_VALUES, MEDICATION_STATUS_VALUES
+from .triggers import TriggerGroup, parse_extra_triggers, read_triggers
 
 DEFAULT_SECTION_ASSERTIONS = {
     "family_history": "family",
@@ -42,13 +43,6 @@ DEFAULT_SECTION_STATUSES = {
 }
 MAX_HEADER_TOKENS = 16
 """How far :func:`header_end` looks for the end of a section header."""
-
-
-def register_context_extensions() -> None:
-    """Register ``span._.assertion`` and ``span._.med_status`` (idempotent)."""
-    for name in ("assertion", "med_status"):
-        if not Span.has_extension(name):
-            Span.set_extension(name, default=None)
 
 
 def header_end(doc: Doc, section: Span) -> int:
@@ -82,14 +76,13 @@ class ClinicalContext:
         section_assertions: Optional[Dict[str, str]] = None,
         section_statuses: Optional[Dict[str, str]] = None,
     ):
-        register_context_extensions()
         if max_scope < 1:
             raise ValueError(f"max_scope must be at least 1, got {max_scope}")
         self.section_assertions = dict(DEFAULT_SECTION_ASSERTIONS if section_assertions is None else section_assertions)
         self.section_statuses = dict(DEFAULT_SECTION_STATUSES if section_statuses is None else section_statuses)
         for what, mapping, values in (
             ("section_assertions", self.section_assertions, ASSERTION_VALUES),
-            ("section_statuses", self.section_statuses, STATUS_VALUES),
+            ("section_statuses", self.section_statuses, MEDICATION_STATUS_VALUES),
         ):
             wrong = {label: value for label, value in mapping.items() if value not in values}
             if wrong:
@@ -151,10 +144,7 @@ class ClinicalContext:
             self.section_assertions,
             self.section_statuses,
         )
-        # spaCy keys span extension values by offsets only: of spans with the same
-        # offsets, the medication span's values are written last and kept.
-        written_last = sorted(zip(spans, results), key=lambda pair: pair[0].label_ in self.med_labels)
-        for span, (assertion, status) in written_last:
+        for span, (assertion, status) in zip(spans, results):
             span._.assertion = assertion
             span._.med_status = status
         return doc
@@ -201,7 +191,7 @@ def make_context(
     section_assertions: Dict[str, str],
     section_statuses: Dict[str, str],
 ) -> ClinicalContext:
-    """Build the ``clinical_context`` component (it registers its span extensions)."""
+    """Build the ``clinical_context`` component."""
     return ClinicalContext(
         nlp,
         name,

@@ -27,9 +27,6 @@ from ..data_files import DataFileError, check_string_list, read_jsonl_objects
 
 TRIGGERS_PATH = Path(__file__).with_name("triggers.jsonl")
 
-ASSERTION_VALUES = ("present", "absent", "possible", "hypothetical", "historical", "family")
-STATUS_VALUES = ("active", "discontinued", "held", "allergy", "absent", "planned", "conditional")
-
 ASSERTION_OF_CATEGORY = {
     "negated_existence": "absent",
     "family": "family",

@@ -1,5 +1,5 @@
-"""Section headers of clinical notes: the ``clinical_sections`` component."""
+"""``clinical_sections``: sections of clinical notes from their headers."""
 
-from .component import ClinicalSections, make_sections, register_section_extensions
+from .component import ClinicalSections, make_sections
 
-__all__ = ["ClinicalSections", "make_sections", "register_section_extensions"]
+__all__ = ["ClinicalSections", "make_sections"]

@@ -8,7 +8,8 @@ One compiled regular expression finds all headers in ``doc.text``.
 ``doc.spans["sections"]`` gets one span per section, from its header to the token
 before the next header, labelled with the section's normalized name
 (``discharge_medications``, ``allergies``...). Text before the first header is in no
-section. ``span._.section`` is the label of the section holding a span's first token.
+section. ``span._.section`` (:mod:`clinical_ie.pipeline.data_model`) is the label of the
+section holding a span's first token.
 """
 
 import re
@@ -21,30 +22,10 @@ from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
 
 from ..data_files import DataFileError, check_string_list, read_jsonl_objects
-
-SECTIONS_SPANS_KEY = "sections"
-"""``doc.spans`` key of the sections; ``span._.section`` reads it."""
+from ..data_model import SECTIONS_SPANS_KEY
 
 HEADERS_PATH = Path(__file__).with_name("headers.jsonl")
 """Shipped header list: ``{"label": ..., "patterns": [...]}`` per line."""
-
-
-def register_section_extensions() -> None:
-    """Register ``span._.section`` (idempotent)."""
-    if not Span.has_extension("section"):
-        Span.set_extension("section", getter=section_label)
-
-
-def section_label(span: Span) -> Optional[str]:
-    """The label of the section in ``doc.spans["sections"]`` holding ``span``'s first
-    token, or None."""
-    doc = span.doc
-    if SECTIONS_SPANS_KEY not in doc.spans:
-        return None
-    for section in doc.spans[SECTIONS_SPANS_KEY]:
-        if section.start <= span.start < section.end:
-            return section.label_
-    return None
 
 
 def normalize_header(text: str) -> str:
@@ -106,7 +87,6 @@ class ClinicalSections:
     """
 
     def __init__(self, name: str = "clinical_sections", *, extra_headers: Optional[Dict[str, List[str]]] = None):
-        register_section_extensions()
         self.name = name
         self.cfg = {"extra_headers": check_extra_headers(dict(extra_headers or {}))}
         self._build()
@@ -155,5 +135,5 @@ class ClinicalSections:
 
 @Language.factory("clinical_sections", default_config={"extra_headers": {}})
 def make_sections(nlp: Language, name: str, extra_headers: Dict[str, List[str]]) -> ClinicalSections:
-    """Build the ``clinical_sections`` component (it registers ``span._.section``)."""
+    """Build the ``clinical_sections`` component."""
     return ClinicalSections(name, extra_headers=extra_headers)

@@ -10,7 +10,6 @@ from spacy.tokens import Span
 import clinical_ie.pipeline.sections  # noqa: F401  (registers clinical_sections)
 from clinical_ie.pipeline.tokenizer import clinical_english
 from clinical_ie.pipeline.context.algorithm import TriggerMatch, resolve_overlaps, scope_boundaries
-from clinical_ie.pipeline.context.component import register_context_extensions
 from clinical_ie.pipeline.context.triggers import TRIGGERS_PATH, TriggerRule, parse_extra_triggers, read_triggers
 from clinical_ie.pipeline.data_files import DataFileError
 
@@ -95,11 +94,15 @@ def test_doc_ents_by_default():
     assert [(e._.assertion, e._.med_status) for e in doc.ents] == [("absent", None), ("present", "active")]
 
 
-def test_medication_values_win_on_shared_offsets(blank):
-    doc = blank.make_doc("She is no longer taking digoxin")
-    doc.spans[KEY] = [Span(doc, 5, 6, "Drug"), Span(doc, 5, 6, "Problem")]
-    doc = blank.get_pipe("clinical_context")(doc)
-    assert [(span._.assertion, span._.med_status) for span in doc.spans[KEY]] == [("present", "discontinued")] * 2
+def test_spans_at_the_same_offsets_keep_their_own_values(blank):
+    """The data model stores assertion and status per offsets and label: a Drug and a Problem
+    at the same offsets each keep theirs, whichever is written last."""
+    for labels in (("Drug", "Problem"), ("Problem", "Drug")):
+        doc = blank.make_doc("She is no longer taking digoxin")
+        doc.spans[KEY] = [Span(doc, 5, 6, label) for label in labels]
+        doc = blank.get_pipe("clinical_context")(doc)
+        values = {span.label_: (span._.assertion, span._.med_status) for span in doc.spans[KEY]}
+        assert values == {"Drug": ("present", "discontinued"), "Problem": ("present", None)}
 
 
 def test_missing_spans_key_is_no_op(blank):
@@ -333,12 +336,6 @@ def test_to_disk_round_trip(tmp_path):
     target = blank_context()
     target.get_pipe("clinical_context").from_disk(tmp_path / "pipeline" / "clinical_context")
     assert annotate(target, TEXT, MENTIONS)["Heparin"] == ("present", "held")
-
-
-def test_register_context_extensions_is_idempotent():
-    register_context_extensions()
-    register_context_extensions()
-    assert Span.has_extension("assertion") and Span.has_extension("med_status")
 
 
 def test_shipped_triggers_file_is_valid():

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from clinical_ie.pipeline.tokenizer import clinical_english
-from clinical_ie.pipeline.context.triggers import ASSERTION_VALUES, STATUS_VALUES
+from clinical_ie.pipeline.data_model import ASSERTION_VALUES, MEDICATION_STATUS_VALUES
 from tools.context_comparison import TESTSET_PATH, mention_docs, predict_ours, read_testset, score_split
 
 LABELS = {"Drug", "Problem", "Test", "Treatment"}
@@ -56,7 +56,7 @@ def test_records_are_well_formed(records):
             assert mention["label"] in LABELS, record["id"]
             assert mention["assertion"] in ASSERTION_VALUES, record["id"]
             if mention["label"] == "Drug":
-                assert mention["status"] in STATUS_VALUES, record["id"]
+                assert mention["status"] in MEDICATION_STATUS_VALUES, record["id"]
                 assert (mention["status"] == "absent") == (mention["assertion"] == "absent"), record["id"]
             else:
                 assert "status" not in mention, record["id"]
@@ -75,7 +75,7 @@ def test_size_and_coverage(records):
     assertions = Counter(m["assertion"] for m in mentions)
     statuses = Counter(m["status"] for m in mentions if "status" in m)
     assert all(assertions[value] >= 5 for value in ASSERTION_VALUES), assertions
-    assert all(statuses[value] >= 5 for value in STATUS_VALUES), statuses
+    assert all(statuses[value] >= 5 for value in MEDICATION_STATUS_VALUES), statuses
     texts = " ".join(r["text"].lower() for r in records)
     for cue in ("no increase in", "not only", "no change in", " but ", "however", "prn", "if sbp > 100",
                 "d/c'd", "d/ced", "dc'd", "held for", "was stopped due to", "nkda", "s/p", "h/o", "r/o",

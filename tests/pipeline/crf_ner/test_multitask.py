@@ -149,4 +149,4 @@ def test_heads_keep_their_own_confidence_on_spans_at_the_same_offsets():
     first, second = Span(doc, 1, 2, "Drug"), Span(doc, 1, 2, "PatientIntroduction_CurrentBed")
     first._.confidence, second._.confidence = 0.25, 0.75
     assert (Span(doc, 1, 2, "Drug")._.confidence, second._.confidence) == (0.25, 0.75)
-    assert Span(doc, 1, 2, "Strength")._.confidence is None
+    assert Span(doc, 1, 2, "NoSuchLabel")._.confidence is None
