@@ -11,6 +11,7 @@ import pytest
 import spacy
 
 from clinical_ie.evaluation.brat_scoring import score_brat_folders
+from clinical_ie.pipeline.data_model import ASSERTION_VALUES, MEDICATION_STATUS_VALUES
 from tests.util import REPO_ROOT
 
 
@@ -75,7 +76,7 @@ def test_packaged_pipeline_loads_and_tags(workflow_run):
     project, _ = workflow_run
     model_dir = project / "packages" / "en_clinical_ie-0.1.0" / "en_clinical_ie" / "en_clinical_ie-0.1.0"
     nlp = spacy.load(model_dir)
-    assert nlp.pipe_names == ["transformer", "ner", "handover", "relations"]
+    assert nlp.pipe_names == ["transformer", "ner", "handover", "relations", "sections", "context"]
     doc = nlp("Discharge Medications:\n1. Metformin 500 mg PO BID\n2. aspirin 81mg tablet daily")
     assert len(doc) > 10
     assert set(nlp.get_pipe("ner").labels) >= {"Drug", "Strength", "ADE"}
@@ -83,6 +84,10 @@ def test_packaged_pipeline_loads_and_tags(workflow_run):
     assert all(ent.label_ in nlp.get_pipe("ner").labels for ent in doc.ents)
     assert "medication" in doc.spans and "handover" in doc.spans
     assert isinstance(doc._.medications, list)
+    assert [section.label_ for section in doc.spans["sections"]] == ["discharge_medications"]
+    assert all(span._.assertion in ASSERTION_VALUES for span in doc.spans["medication"])
+    assert all(record.section == "discharge_medications" and record.status in MEDICATION_STATUS_VALUES
+               for record in doc._.medications)
     assert {"ner", "handover"} <= set(nlp.meta["labels"])
     assert any(key.startswith("handover_clef_macro") for key in nlp.meta["performance"])
 
