@@ -97,6 +97,7 @@ def gpu(multitask_config: Config) -> Config:
     transformer["max_batch_items"] = 8192
     transformer["model"].update({"name": "emilyalsentzer/Bio_ClinicalBERT", "mixed_precision": True})
     transformer["model"]["get_spans"].update({"window": 192, "stride": 144})
+    transformer["model"]["max_bucket_wordpieces"] = 16384
     transformer["model"]["tokenizer_config"].update({"do_lower_case": False, "model_max_length": 512})
     transformer["model"]["grad_scaler_config"] = {"enabled": True}
     config["training"]["batcher"]["size"] = 2000

@@ -10,7 +10,7 @@ for another input, model, format, shard size, length limit or confidence thresho
 
 The manifest (``manifest.json``) says what the folder holds: the input (kind, number of notes,
 fingerprint: never its path), the model (name, version), the format, ``shard_size``,
-``max_chars``, ``confidence_threshold``, ``shards_total``, ``shards``: one entry per complete
+``max_chars``, ``confidence_threshold``, ``quantize``, ``shards_total``, ``shards``: one entry per complete
 shard with its input range
 ``[start, end)``, file name, record and error counts, size and SHA-256, and ``complete``.
 """
@@ -34,14 +34,15 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".lock"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+"""2: records carry status, assertion, section and normalized attributes; ``quantize`` recorded."""
 FORMAT_SUFFIXES = {"jsonl": "jsonl", "parquet": "parquet", "fhir": "ndjson"}
 """Shard file name suffix of each output format (``fhir``: one FHIR Bundle per line)."""
 FORMATS = tuple(FORMAT_SUFFIXES)
 BRAT_DIR_NAME = "brat"
 SAFE_FILE_STEM = re.compile(r"^[^./\\\0][^/\\\0]{0,199}$")
 """A note id usable as a brat file name: no separator, no leading dot, at most 200 characters."""
-COMPATIBILITY_KEYS = ("input", "model", "format", "shard_size", "max_chars", "confidence_threshold")
+COMPATIBILITY_KEYS = ("input", "model", "format", "shard_size", "max_chars", "confidence_threshold", "quantize")
 
 
 class OutputError(RuntimeError):
@@ -92,7 +93,7 @@ class ShardedOutput:
 
     def __init__(self, output_dir: Union[str, Path], index: NoteIndex, model: Dict[str, str], output_format: str = "jsonl",
                  shard_size: int = 1000, max_chars: int = 1_000_000, brat: bool = False, *,
-                 confidence_threshold: float = 0.0):
+                 confidence_threshold: float = 0.0, quantize: bool = False):
         if output_format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, not {output_format!r}")
         if shard_size < 1:
@@ -110,6 +111,7 @@ class ShardedOutput:
             "shard_size": shard_size,
             "max_chars": max_chars,
             "confidence_threshold": confidence_threshold,
+            "quantize": quantize,
             "shards_total": -(-len(index) // shard_size),
             "shards": [],
             "complete": False,

@@ -25,7 +25,8 @@ class AnnotationSettings:
     all). ``threads``: torch threads per worker (default: the cores divided among the workers; one
     per Ray actor on an existing cluster). ``max_shards``: annotate at most this many more
     shards, then stop (a time-boxed job; rerun to go on). ``log_every``: seconds between
-    progress lines.
+    progress lines. ``quantize``: load the model with its encoder quantized to int8 for CPU
+    inference (``clinical_ie.pipeline.transformer.QUANTIZE_ON_LOAD``).
     """
 
     backend: str = "local"
@@ -40,6 +41,7 @@ class AnnotationSettings:
     max_shards: Optional[int] = None
     brat: bool = False
     confidence_threshold: float = 0.0
+    quantize: bool = False
     log_every: float = 10.0
 
     def __post_init__(self):
@@ -165,7 +167,7 @@ def run_annotation(
     identity = model_identity(model)
     with ShardedOutput(
         output_dir, index, identity, settings.output_format, settings.shard_size, settings.max_chars, settings.brat,
-        confidence_threshold=settings.confidence_threshold,
+        confidence_threshold=settings.confidence_threshold, quantize=settings.quantize,
     ) as output:
         pending = output.pending_shards()
         if settings.max_shards is not None:
@@ -179,7 +181,7 @@ def run_annotation(
         config = AnnotatorConfig(
             "" if isinstance(model, Language) else str(model),
             index.spec, settings.max_chars, settings.gpu, settings.worker_threads(), settings.brat,
-            settings.confidence_threshold,
+            settings.confidence_threshold, settings.quantize,
         )
         units = output.work_units(pending, settings.batch_size)
         if settings.backend == "ray":

@@ -22,6 +22,7 @@ from spacy.tokens import Doc
 from ..corpora.brat import brat_ann_lines
 from ..pipeline.crf_ner import set_confidence_threshold
 from ..pipeline.data_model import note_record
+from ..pipeline.transformer import QUANTIZE_ON_LOAD
 from .measure import count_words, peak_rss_mib
 from .inputs import DEFAULT_MAX_CHARS, InputSpec, Locator, NoteError, NoteReader
 from .schema import error_record
@@ -40,6 +41,7 @@ class AnnotatorConfig:
     threads: Optional[int] = None
     brat: bool = False
     confidence_threshold: float = 0.0
+    quantize: bool = False
 
 
 @dataclass
@@ -125,7 +127,9 @@ class NoteAnnotator:
         if config.gpu:
             spacy.require_gpu()
         self.config = config
-        self.nlp = nlp if nlp is not None else spacy.load(config.model)
+        if nlp is not None and config.quantize:
+            raise ValueError("quantize: pass the model's name or folder, it is applied when the model is loaded")
+        self.nlp = nlp if nlp is not None else spacy.load(config.model, config=QUANTIZE_ON_LOAD if config.quantize else {})
         self.nlp.max_length = max(self.nlp.max_length, config.max_chars)
         set_confidence_threshold(self.nlp, config.confidence_threshold)
         self.reader = NoteReader(config.spec, config.max_chars)

@@ -18,7 +18,11 @@ from clinical_ie.annotate.output import MANIFEST_NAME, ShardedOutput
 from clinical_ie.annotate.run import model_identity
 from clinical_ie.corpora.brat import parse_ann
 from clinical_ie.corpora.conversion_report import ConversionReport
-from tests.util import BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, manifest, small_settings
+from clinical_ie.pipeline.base import default_model_config
+from clinical_ie.pipeline.crf_ner.model import DEFAULT_CRF_MODEL
+from tests.util import (
+    BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, listening, manifest, small_settings, transformer_pipeline_config,
+)
 
 SCRIPT = REPO_ROOT / "scripts" / "annotate.py"
 
@@ -212,3 +216,28 @@ def test_an_output_folder_of_another_confidence_threshold_is_refused(relation_pi
     run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(max_shards=1))
     with pytest.raises(OutputError, match="different confidence_threshold"):
         run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(confidence_threshold=0.5))
+
+
+@pytest.fixture(scope="module")
+def transformer_pipeline(tiny_bert, tmp_path_factory):
+    """A saved tiny-BERT transformer (clinical_ie.TransformerModel.v2) + untrained CRF head."""
+    config = transformer_pipeline_config(tiny_bert, {"ner": {"factory": "clinical_crf_ner",
+                                                            "model": listening(default_model_config(DEFAULT_CRF_MODEL))}},
+                                         architecture="clinical_ie.TransformerModel.v2", max_batch_items=None)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    nlp.get_pipe("ner").add_label("Drug")
+    nlp.initialize()
+    path = tmp_path_factory.mktemp("transformer_pipeline") / "model"
+    nlp.to_disk(path)
+    return path
+
+
+def test_quantize_runs_the_int8_encoder_and_is_kept_apart_in_the_manifest(transformer_pipeline, notes_dir, tmp_path):
+    settings = small_settings(quantize=True)
+    summary = run_annotation(str(transformer_pipeline), notes_dir, tmp_path / "int8", settings)
+    assert summary.complete and manifest(tmp_path / "int8")["quantize"] is True
+    assert len(list(read_annotations(tmp_path / "int8"))) == len(folder_notes(notes_dir))
+    with pytest.raises(OutputError, match="different quantize"):
+        run_annotation(str(transformer_pipeline), notes_dir, tmp_path / "int8", small_settings())
+    with pytest.raises(ValueError, match="quantize"):
+        run_annotation(spacy.load(transformer_pipeline), notes_dir, tmp_path / "in_process", settings)

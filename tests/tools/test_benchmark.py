@@ -1,7 +1,7 @@
 """Smoke test of the benchmark library on the tiny BERT: small sizes, one repetition.
 
 It checks the structure of the results and that every measured number is positive; the
-numbers themselves are measured by ``scripts/benchmark.py``, not asserted here. The whole run
+numbers themselves are measured by ``python -m tools.benchmark``, not asserted here. The whole run
 goes in-process (starting Python five times would take most of a minute); one test checks
 that a measurement does run in a fresh process.
 """
@@ -17,6 +17,7 @@ from tools.benchmark import (
     BenchmarkSettings,
     bio_label_names,
     in_fresh_process,
+    limit_inputs,
     peer_training_examples,
     pipeline_peak_memory,
     results_markdown,
@@ -87,28 +88,44 @@ def test_run_benchmark_gives_every_measurement(untrained_pipeline, tmp_path, mon
         tuning_words=200,
         peer_steps=3,
         training_steps=2,
+        limit_batch_wordpieces=1024,
         multitask_model=model,
     )
     results = run_benchmark(model, train, test, settings)
     texts = results["texts"]
     assert texts["corpus_words"] >= 600 and texts["long_note_words"] >= 400 and texts["short_note_words"] >= 50
-    for system in ("ours", "limit", "peer"):
-        assert results["inference"][system]["words_per_second"] > 0
+    for system in ("ours", "quantized", "spacy_stock", "hf_pipeline", "limit", "replay"):
+        assert results["inference"][system]["words_per_second"] > 0, system
     assert results["inference"]["ours"]["batch_size"] in (1, 4)
-    assert results["inference"]["limit"]["windows"] > 0
+    limit = results["inference"]["limit"]
+    assert limit["windows"] > 0 and limit["padded_wordpieces"] <= settings.limit_batch_wordpieces * limit["batches"]
+    assert set(results["ratios"]) >= {"ours_to_limit", "ours_to_hf_pipeline", "ours_to_spacy_stock", "quantized_to_ours"}
     assert 0 < results["crf_share"]["median"] < 1
     for name in ("corpus", "long_note", "short_note"):
         assert results["memory"][name]["rss_peak_mib"] >= results["memory"][name]["rss_after_load_mib"] > 0
     assert results["training"]["ours"]["words_per_second"] > 0
-    assert results["training"]["peer"]["words_per_second"] > 0
-    for system in ("ours", "peer"):
+    assert results["training"]["hf_trainer"]["words_per_second"] > 0
+    for system in ("ours", "quantized", "peer"):
         assert 0 <= results["accuracy"][system]["f1"] <= 1
-    assert set(results["targets"]) == {
-        "ours_over_limit", "ours_over_peer", "crf_share", "memory_long_over_short", "f1_ours_minus_peer"
-    }
+    assert set(results["targets"]) == set(tools.benchmark.TARGETS)
     assert results["machine"]["versions"]["spacy"]
     assert results["heads"]["words"] == texts["corpus_words"]
     assert all(speed["words_per_second"] > 0 for speed in results["heads"]["words_per_second"].values())
     write_results(results, tmp_path)
     assert (tmp_path / "results.json").exists()
     assert "| ours: `nlp.pipe` |" in (tmp_path / "results.md").read_text() == results_markdown(results)
+
+
+def test_limit_cuts_each_note_once_into_sorted_windows_of_at_most_512(untrained_pipeline):
+    model, _, _ = untrained_pipeline
+    tokenizer = spacy.load(model).get_pipe("transformer").model.tokenizer
+    texts = ["aspirin 81 mg daily. " * 300, "metoprolol 25 mg PO BID", "lasix 40 mg " * 60]
+    batches = limit_inputs(tokenizer, texts, batch_wordpieces=2048)
+    lengths = [int(n) for batch in batches for n in batch["attention_mask"].sum(dim=1)]
+    special = tokenizer.num_special_tokens_to_add()
+    wordpieces = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    windows = sum(-(-n // (512 - special)) for n in wordpieces)
+    assert len(lengths) == windows and sum(lengths) == sum(wordpieces) + special * windows  # once, no overlap
+    assert max(lengths) <= 512 and lengths == sorted(lengths, reverse=True)
+    assert all(batch["input_ids"].numel() <= 2048 or len(batch["input_ids"]) == 1 for batch in batches)
+
