@@ -158,14 +158,15 @@ def document_page(
         ),
     ]
     if relations:
+        relation_rows = sorted(relations, key=lambda o: o.kind == "tp")
         parts += [
-            "<h2>Relations</h2><p>Matched (strict: same type, both arguments with the same offsets and label),"
-            " missed (gold only) and spurious (predicted only).</p>",
+            "<h2>Relations</h2><p>Missed (gold only) and spurious (predicted only) relations first, then the"
+            " true positives (strict: same type, both arguments with the same offsets and label).</p>",
             html_table(
                 ["relation", "type", "Arg1", "Arg2"],
                 [[OUTCOME_NAMES[o.kind], o.relation.type, argument_cell(o.relation.arg1, note),
-                  argument_cell(o.relation.arg2, note)] for o in relations],
-                [o.kind for o in relations],
+                  argument_cell(o.relation.arg2, note)] for o in relation_rows],
+                [o.kind for o in relation_rows],
             ),
         ]
     return html_page(f"Errors: {summary.doc_id}", parts)
