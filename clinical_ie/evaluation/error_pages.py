@@ -37,7 +37,7 @@ COLOURS = {
     "tp": "#9e9e9e", "boundary": "#e66101", "label": "#7b3294", "fp": "#d7191c", "fn": "#2c7bb6",
     "missed": "#2c7bb6", "spurious": "#d7191c",
 }
-ERROR_KINDS = ENTITY_OUTCOMES[1:]
+ERROR_KINDS = tuple(kind for kind in ENTITY_OUTCOMES if kind != "tp")
 HANDOVER_NOTE = (
     "Handover is scored per token (CLEF 2016); this page compares the predicted spans with the gold"
     " spans (runs of one category) as entities, so its errors are span errors, not token counts."

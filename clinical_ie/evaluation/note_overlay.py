@@ -28,13 +28,14 @@ class NoteText:
     """The note as shown: its text, or with ``no_text`` each token's shape and whitespace."""
 
     def __init__(self, doc: Doc, no_text: bool):
-        self.text = "".join(t.shape_ + t.whitespace_ for t in doc) if no_text else doc.text
-        self._starts = [t.idx for t in doc] if no_text else None
-        self._tokens = []  # (length, shown start, shown length) of each token, with no_text
-        shown = 0
-        for t in doc if no_text else ():
-            self._tokens.append((len(t.text), shown, len(t.shape_)))
-            shown += len(t.shape_) + len(t.whitespace_)
+        self.text, self._starts, self._tokens = doc.text, None, []
+        if no_text:
+            self.text = "".join(t.shape_ + t.whitespace_ for t in doc)
+            self._starts = [t.idx for t in doc]
+            shown = 0
+            for t in doc:
+                self._tokens.append((len(t.text), shown, len(t.shape_)))  # length, shown start, shown length
+                shown += len(t.shape_) + len(t.whitespace_)
 
     def position(self, char: int) -> int:
         """Where the note's character offset ``char`` falls in the shown text."""
