@@ -1,4 +1,4 @@
-"""Evaluate a trained pipeline on a gold DocBin: metrics JSON, Markdown report, plots, brat."""
+"""Evaluate a trained pipeline on a gold DocBin: metrics JSON, Markdown report, plots, error pages, brat."""
 
 from pathlib import Path
 from typing import Optional
@@ -18,12 +18,13 @@ def main(
     train: Optional[Path] = typer.Option(None, help="training DocBin: its handover categories form the CLEF macro average"),
     batch_size: int = typer.Option(8, help="documents per nlp.pipe batch"),
     spans_key: Optional[str] = typer.Option(None, help="score the head writing doc.spans[KEY] (a multi-task pipeline) instead of doc.ents"),
+    no_text: bool = typer.Option(False, "--no-text", help="error pages show each token's shape (Xxxxx, dd), not the note text"),
 ) -> None:
     """Predict the gold documents' tokens with MODEL and write every score of DATASET."""
     if dataset not in DATASETS:
         raise typer.BadParameter(f"{dataset!r} is not one of {', '.join(DATASETS)}", param_hint="--dataset")
     scores = evaluate(model, gold, dataset, output_dir, brat_dir=brat_dir, gpu_id=gpu_id, train_path=train,
-                      batch_size=batch_size, spans_key=spans_key)
+                      batch_size=batch_size, spans_key=spans_key, no_text=no_text)
     entities = scores["spans"]
     typer.echo(
         f"{dataset}: lenient micro F1 {entities['lenient']['micro']['f1']:.4f},"

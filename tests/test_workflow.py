@@ -65,6 +65,7 @@ def test_all_leaves_every_output(workflow_run):
         "corpus/handover/train.spacy", "corpus/handover/dev.spacy", "corpus/handover/test.spacy",
         "training/multitask/model-best", "training/multitask/model-last",
         "metrics/n2c2.json", "metrics/n2c2.md", "metrics/handover.json", "metrics/handover.md",
+        "metrics/n2c2-errors/index.html", "metrics/handover-errors/index.html",
         "packages/en_clinical_ie-0.1.0-py3-none-any.whl", "packages/en_clinical_ie-0.1.0.tar.gz",
     ):
         assert (project / path).exists(), path

@@ -155,6 +155,44 @@ RULE_DRUGS = [
 """Drugs the rule-based test pipeline (``relation_pipeline`` fixture) tags."""
 
 
+# --- a hand-made n2c2 note and rule predictions (evaluation tests) -------------------------
+
+NOTE_TEXT = "Insulin Pen 10 units sc daily.\nLisinopril stopped for cough and rash.\n"
+NOTE_ANN = """T1\tDrug 0 11\tInsulin Pen
+T2\tForm 8 11\tPen
+T3\tDosage 12 20\t10 units
+T4\tRoute 21 23\tsc
+T5\tFrequency 24 29\tdaily
+T6\tDrug 31 41\tLisinopril
+T7\tADE 54 59;64 68\tcough rash
+T8\tReason 54 59\tcough
+R1\tForm-Drug Arg1:T2 Arg2:T1
+R2\tDosage-Drug Arg1:T3 Arg2:T1
+R3\tRoute-Drug Arg1:T4 Arg2:T1
+R4\tFrequency-Drug Arg1:T5 Arg2:T1
+R5\tADE-Drug Arg1:T7 Arg2:T6
+R6\tReason-Drug Arg1:T8 Arg2:T6
+"""
+# Predictions of the rule pipeline: Insulin Pen/Drug (exact), units/Dosage (inside
+# "10 units"), sc/Route (exact), Lisinopril/Reason (wrong label), rash/ADE (inside the
+# discontinuous ADE 54-68).
+RULER_PATTERNS = [
+    {"label": "Drug", "pattern": [{"ORTH": "Insulin"}, {"ORTH": "Pen"}]},
+    {"label": "Dosage", "pattern": "units"},
+    {"label": "Route", "pattern": "sc"},
+    {"label": "Reason", "pattern": "Lisinopril"},
+    {"label": "ADE", "pattern": "rash"},
+]
+NOTE_WORDS = {"insulin", "units", "daily", "lisinopril", "stopped", "cough", "rash"}
+
+
+def write_note(folder: Path, stem: str = "note1") -> None:
+    """``<stem>.txt`` and ``.ann`` of the note above in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{stem}.txt").write_text(NOTE_TEXT, encoding="utf8")
+    (folder / f"{stem}.ann").write_text(NOTE_ANN, encoding="utf8")
+
+
 # --- notes of the annotation tests ------------------------------------------------------
 
 MAX_CHARS = 20_000

@@ -2,8 +2,9 @@
 
 ``evaluate`` loads the pipeline, runs it over the gold documents' tokens and writes
 ``<output_dir>/<dataset>.json`` (numbers only, no note text), ``<dataset>.md`` with PNG
-plots beside it, and optionally the predictions as brat standoff for the official n2c2
-scorer. ``score_documents`` is the part that needs no model and no files.
+plots beside it, the error pages ``<dataset>-errors/`` (note text, or token shapes), and
+optionally the predictions as brat standoff for the official n2c2 scorer.
+``score_documents`` is the part that needs no model and no files.
 """
 
 import json
@@ -20,6 +21,7 @@ from spacy.vocab import Vocab
 from ..corpora.brat import write_brat_document
 from ..pipeline.data_model import entity_spans, group_spans
 from ..pipeline.labels import HANDOVER_TRAINING_CATEGORIES
+from .error_pages import write_error_pages
 from .metrics.assertion import score_assertions
 from .metrics.calibration import calibration_report, span_correctness
 from .metrics import (
@@ -172,12 +174,14 @@ def evaluate(
     train_path: Optional[Union[str, Path]] = None,
     batch_size: int = 8,
     spans_key: Optional[str] = None,
+    no_text: bool = False,
 ) -> Dict[str, object]:
     """Score pipeline ``model`` (a directory or package name) on the DocBin ``gold_path``.
 
-    Writes ``<output_dir>/<dataset>.json``, ``<dataset>.md`` and its plots, and, with
-    ``brat_dir``, the predictions as brat. ``train_path`` (a training DocBin) gives the
-    handover categories of the CLEF macro average; default: the 35 of CLEF 2016 training.
+    Writes ``<output_dir>/<dataset>.json``, ``<dataset>.md`` and its plots, the error pages
+    ``<dataset>-errors/index.html`` and ``<doc_id>.html`` (:mod:`.error_pages`; with ``no_text``
+    every token shown as its shape), and, with ``brat_dir``, the predictions as brat.
+    ``train_path`` (a training DocBin) gives the handover categories of the CLEF macro average; default: the 35 of CLEF 2016 training.
     ``spans_key`` scores the head writing ``doc.spans[spans_key]`` instead of ``doc.ents``
     (one head of a multi-task pipeline). Returns the scores written to the JSON.
     """
@@ -205,6 +209,8 @@ def evaluate(
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / f"{dataset}.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf8")
     write_report(scores, output_dir, dataset)
+    write_error_pages(gold_docs, predicted_docs, output_dir / f"{dataset}-errors", scores, dataset,
+                      spans_key=spans_key, no_text=no_text)
     if brat_dir is not None:
         write_brat_predictions(predicted_docs, brat_dir, predicted_spans_key=spans_key)
     return scores

@@ -12,6 +12,8 @@ from matplotlib.figure import Figure
 from .metrics.spans import MATCH_MODES, MISSED, SPURIOUS
 
 PRF_HEADERS = [f"{mode} {score}" for mode in MATCH_MODES for score in ("P", "R", "F1")]
+Table = Tuple[List[str], List[List[object]]]
+"""A table as headers and rows of cells."""
 PLOT_SUFFIXES = {
     "f1": "Per-label F1, strict beside lenient",
     "precision_recall": "Precision against recall per label",
@@ -48,23 +50,10 @@ def markdown_report(scores: Dict[str, object], dataset: str) -> str:
         " to last end). Strict: same offsets and label; lenient: a shared character and the same"
         " label. Document macro is the mean over documents, the official n2c2 script's \"macro\".",
         "",
-        _table(
-            ["average", *PRF_HEADERS],
-            [
-                [name, *_prf_cells(entities[mode][key] for mode in MATCH_MODES)]
-                for name, key in (("micro", "micro"), ("label macro", "label_macro"), ("document macro", "document_macro"))
-            ],
-        ),
+        _table(*entity_average_table(entities)),
         "",
         *_spacy_scorer_lines(scores),
-        _table(
-            ["label", "gold", *PRF_HEADERS],
-            [
-                [label, _gold_count(entities["strict"]["per_label"][label]),
-                 *_prf_cells(entities[mode]["per_label"][label] for mode in MATCH_MODES)]
-                for label in entities["labels"]
-            ],
-        ),
+        _table(*entity_label_table(entities)),
         "",
         *[f"![{title}]({dataset}_{suffix}.png)" for suffix, title in PLOT_SUFFIXES.items()],
         "",
@@ -83,6 +72,23 @@ def markdown_report(scores: Dict[str, object], dataset: str) -> str:
         lines += _calibration_section(scores["calibration"], dataset)
     lines += _confusion_section(scores["span_confusion"])
     return "\n".join(lines)
+
+
+def entity_average_table(entities: Dict[str, object]) -> Table:
+    """Headers and rows of the entity averages: micro, label macro, document macro."""
+    return ["average", *PRF_HEADERS], [
+        [name, *_prf_cells(entities[mode][key] for mode in MATCH_MODES)]
+        for name, key in (("micro", "micro"), ("label macro", "label_macro"), ("document macro", "document_macro"))
+    ]
+
+
+def entity_label_table(entities: Dict[str, object]) -> Table:
+    """Headers and rows of the per-label entity scores (gold count, strict and lenient P/R/F1)."""
+    return ["label", "gold", *PRF_HEADERS], [
+        [label, _gold_count(entities["strict"]["per_label"][label]),
+         *_prf_cells(entities[mode]["per_label"][label] for mode in MATCH_MODES)]
+        for label in entities["labels"]
+    ]
 
 
 def _model_line(scores: Dict[str, object]) -> str:

@@ -2,7 +2,6 @@
 the report files, and a brat round trip (gold -> brat -> gold scores 1.0)."""
 
 import json
-from pathlib import Path
 
 import pytest
 import spacy
@@ -15,63 +14,9 @@ from clinical_ie.corpora.brat import read_brat_document, read_brat_folder, write
 from clinical_ie.corpora.conversion_report import ConversionReport
 from clinical_ie.evaluation.metrics import doc_relations, gold_entity_spans, score_relations, score_spans
 from clinical_ie.evaluation.metrics.spans import spans_overlap
-from tests.util import SAMPLE_NOTES, script_app
+from tests.util import NOTE_ANN, NOTE_TEXT, NOTE_WORDS, RULER_PATTERNS, SAMPLE_NOTES, script_app, write_note
 
 SAMPLE_N2C2_TEST = SAMPLE_NOTES
-
-NOTE_TEXT = "Insulin Pen 10 units sc daily.\nLisinopril stopped for cough and rash.\n"
-NOTE_ANN = """T1\tDrug 0 11\tInsulin Pen
-T2\tForm 8 11\tPen
-T3\tDosage 12 20\t10 units
-T4\tRoute 21 23\tsc
-T5\tFrequency 24 29\tdaily
-T6\tDrug 31 41\tLisinopril
-T7\tADE 54 59;64 68\tcough rash
-T8\tReason 54 59\tcough
-R1\tForm-Drug Arg1:T2 Arg2:T1
-R2\tDosage-Drug Arg1:T3 Arg2:T1
-R3\tRoute-Drug Arg1:T4 Arg2:T1
-R4\tFrequency-Drug Arg1:T5 Arg2:T1
-R5\tADE-Drug Arg1:T7 Arg2:T6
-R6\tReason-Drug Arg1:T8 Arg2:T6
-"""
-# Predictions of the rule pipeline: Insulin Pen/Drug (exact), units/Dosage (inside
-# "10 units"), sc/Route (exact), Lisinopril/Reason (wrong label), rash/ADE (inside the
-# discontinuous ADE 54-68).
-RULER_PATTERNS = [
-    {"label": "Drug", "pattern": [{"ORTH": "Insulin"}, {"ORTH": "Pen"}]},
-    {"label": "Dosage", "pattern": "units"},
-    {"label": "Route", "pattern": "sc"},
-    {"label": "Reason", "pattern": "Lisinopril"},
-    {"label": "ADE", "pattern": "rash"},
-]
-NOTE_WORDS = {"insulin", "units", "daily", "lisinopril", "stopped", "cough", "rash"}
-
-
-def write_note(folder: Path, stem: str = "note1") -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{stem}.txt").write_text(NOTE_TEXT, encoding="utf8")
-    (folder / f"{stem}.ann").write_text(NOTE_ANN, encoding="utf8")
-
-
-@pytest.fixture
-def gold_path(tmp_path) -> Path:
-    """A DocBin of the note above, as the brat converter writes it."""
-    write_note(tmp_path / "brat")
-    report = ConversionReport("brat", strict=True)
-    doc = read_brat_document(tmp_path / "brat" / "note1.txt", tmp_path / "brat" / "note1.ann", report)
-    path = tmp_path / "test.spacy"
-    DocBin(docs=[doc], store_user_data=True).to_disk(path)
-    return path
-
-
-@pytest.fixture
-def ruler_model(tmp_path) -> Path:
-    nlp = spacy.blank("en")
-    nlp.add_pipe("entity_ruler").add_patterns(RULER_PATTERNS)
-    nlp.to_disk(tmp_path / "ruler_model")
-    return tmp_path / "ruler_model"
-
 
 def test_evaluate_writes_hand_computed_scores_report_and_brat(tmp_path, gold_path, ruler_model):
     scores = evaluate(ruler_model, gold_path, "n2c2", tmp_path / "metrics", brat_dir=tmp_path / "predicted")
@@ -112,12 +57,16 @@ def test_cli_help_and_run(tmp_path, gold_path, ruler_model):
     cli = script_app("evaluate")
     runner = CliRunner()
     help_text = runner.invoke(cli, ["--help"]).output
-    assert "--brat-dir" in help_text and "--train" in help_text and "--gpu-id" in help_text
+    assert "--brat-dir" in help_text and "--train" in help_text and "--gpu-id" in help_text and "--no-text" in help_text
     result = runner.invoke(cli, [str(ruler_model), str(gold_path), "--dataset", "n2c2", "--output-dir", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "lenient micro F1 0.6154" in result.output  # P .8, R .5
     assert runner.invoke(cli, [str(ruler_model), str(gold_path), "--dataset", "other"]).exit_code == 2
     assert (tmp_path / "out" / "n2c2.json").exists()
+    result = runner.invoke(cli, [str(ruler_model), str(gold_path), "--dataset", "n2c2", "--output-dir", str(tmp_path / "out"),
+                                 "--no-text"])
+    assert result.exit_code == 0, result.output
+    assert "Insulin" not in (tmp_path / "out" / "n2c2-errors" / "note1.html").read_text(encoding="utf8")
 
 
 def test_gold_against_itself_scores_one_after_brat_round_trip(tmp_path, gold_path):
