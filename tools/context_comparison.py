@@ -14,13 +14,14 @@ sample notes, Drug spans from their ``.ann`` files in ``doc.ents``, and NegEx's 
 same docs; and the dev-portion scores for several ``max_scope`` values.
 """
 
-import argparse
 import json
 import statistics
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import spacy
+import typer
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import filter_spans
@@ -216,6 +217,35 @@ def measure_speed(repeats: int = 5, sample_dir: Path = SAMPLE_DIR) -> Dict:
     }
 
 
+def pipeline_share(model: Path, repeats: int, sample_dir: Path = SAMPLE_DIR) -> Dict:
+    """Seconds of ``nlp.pipe`` over the sample notes with a trained pipeline, with and without
+    ``clinical_sections`` and ``clinical_context`` (added after its last component where the
+    pipeline lacks them), repetitions interleaved; the share the two add."""
+    nlp = spacy.load(model)
+    added = [name for name, factory in (("sections", "clinical_sections"), ("context", "clinical_context"))
+             if factory not in {nlp.get_pipe_meta(pipe).factory for pipe in nlp.pipe_names}]
+    if "sections" in added:
+        nlp.add_pipe("clinical_sections", name="sections")
+    if "context" in added:
+        heads = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == "clinical_crf_ner"]
+        spans_key = nlp.get_pipe(heads[0]).cfg["spans_key"] if heads else None
+        nlp.add_pipe("clinical_context", name="context", config={"spans_key": spans_key})
+    components = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in ("clinical_sections", "clinical_context")]
+    texts = [path.read_text(encoding="utf8") for path in sorted(sample_dir.glob("*/*.txt"))]
+    list(nlp.pipe(texts[:2]))
+    seconds = {"with": [], "without": []}
+    for _ in range(repeats):
+        for name, disable in (("with", []), ("without", components)):
+            with nlp.select_pipes(disable=disable):
+                start = time.perf_counter()
+                for _ in nlp.pipe(texts, batch_size=8):
+                    pass
+                seconds[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(values) for name, values in seconds.items()}
+    return {"model": str(model), "components": components, "added_to_model": added, "notes": len(texts),
+            "seconds": medians, "share_added": medians["with"] / medians["without"] - 1}
+
+
 def sweep_max_scope(records: Sequence[Dict], values: Sequence[int] = MAX_SCOPE_SWEEP) -> Dict[int, Dict]:
     """Dev-portion negation F1, assertion and status accuracy for each ``max_scope``."""
     dev = [r for r in records if r["split"] == "dev"]
@@ -234,8 +264,8 @@ def sweep_max_scope(records: Sequence[Dict], values: Sequence[int] = MAX_SCOPE_S
     return sweep
 
 
-def compare(repeats: int = 5, testset: Path = TESTSET_PATH) -> Dict:
-    """The whole report as a JSON-serializable dict."""
+def compare(repeats: int = 5, testset: Path = TESTSET_PATH, model: Optional[Path] = None) -> Dict:
+    """The whole report as a JSON-serializable dict (with ``model``, also :func:`pipeline_share`)."""
     records = read_testset(testset)
     ours = predict_ours(records)
     ours_line_sentences = predict_ours(records, line_sentences=True)
@@ -245,6 +275,7 @@ def compare(repeats: int = 5, testset: Path = TESTSET_PATH) -> Dict:
         "scores": {split: score_split(records, split, ours, ours_line_sentences, negex) for split in SPLITS},
         "max_scope_sweep_dev": sweep_max_scope(records),
         "speed": measure_speed(repeats),
+        "pipeline_share": None if model is None else pipeline_share(model, repeats),
     }
 
 
@@ -320,6 +351,14 @@ def markdown(report: Dict) -> str:
     ]
     for name, seconds in speed["seconds"].items():
         lines.append(f"| {name} | {seconds:.4f} | {speed['words_per_second'][name]:,.0f} |")
+    share = report.get("pipeline_share")
+    if share:
+        lines += [
+            "",
+            f"In a trained pipeline (`{share['model']}`, {share['notes']} sample notes through `nlp.pipe`, median of "
+            f"{speed['repeats']} interleaved runs): {share['seconds']['with']:.2f} s with `{'` and `'.join(share['components'])}`,"
+            f" {share['seconds']['without']:.2f} s without: they add {share['share_added']:.1%}.",
+        ]
     negation = {split: scores[split]["negation"] for split in SPLITS}
     lines += [
         "",
@@ -340,23 +379,20 @@ def markdown(report: Dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.context_comparison", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--testset", type=Path, default=TESTSET_PATH, help="assertion test set JSONL (default: %(default)s)")
-    parser.add_argument("--output", type=Path, default=REPO_ROOT / "benchmarks" / "context-comparison", help="report path without suffix; .md and .json are written (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=5, help="timing runs; the median is reported (default: %(default)s)")
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    report = compare(args.repeats, args.testset)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
+def main(
+    testset: Path = typer.Option(TESTSET_PATH, help="assertion test set JSONL"),
+    output: Path = typer.Option(REPO_ROOT / "benchmarks" / "context-comparison", help="report path without suffix; .md and .json are written"),
+    repeats: int = typer.Option(5, help="timing runs; the median is reported"),
+    model: Optional[Path] = typer.Option(None, help="also time a trained pipeline's nlp.pipe with and without the two components"),
+) -> None:
+    """Ours vs negspacy's NegEx on the assertion test set; speed of both components on the sample notes."""
+    report = compare(repeats, testset, model)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
     text = markdown(report)
-    args.output.with_suffix(".md").write_text(text, encoding="utf8")
+    output.with_suffix(".md").write_text(text, encoding="utf8")
     print(text)
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

@@ -41,7 +41,9 @@ INTENDED_USE = (
 LIMITATIONS = (
     "Trained on one institution's notes (or on a small synthetic sample): expect lower "
     "accuracy on other note types, institutions and spelling conventions. Overlapping "
-    "entities are resolved to one per token in doc.ents. No negation or temporality."
+    "entities are resolved to one per token in doc.ents. Assertion (negation, uncertainty, "
+    "history, family) and medication status come from rules (ConText triggers and section "
+    "headers): they miss phrasings their trigger lists do not hold."
 )
 EXAMPLE_TEXT = "Discharge Medications:\n1. Metformin 500 mg PO BID\n2. aspirin 81mg tablet daily"
 

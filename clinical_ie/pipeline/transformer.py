@@ -213,17 +213,25 @@ QUANTIZE_ON_LOAD = {
 encoder runs int8 at inference."""
 
 
+BUCKET_MIN_FILL = 0.95
+"""Every window of a bucket holds at least this share of the bucket's longest window: padding stays under 5 %."""
+
+
 def length_buckets(lengths: List[int], max_bucket_wordpieces: int) -> List[Tuple[numpy.ndarray, int]]:
     """``(rows, width)`` per bucket: the rows (window indices) sorted by length, longest first,
-    cut so that ``len(rows) * width`` (``width`` = the bucket's longest window) stays within
-    ``max_bucket_wordpieces``; a longer window is a bucket of its own."""
+    cut where a window is shorter than :data:`BUCKET_MIN_FILL` of the bucket's longest (``width``)
+    or where ``len(rows) * width`` would pass ``max_bucket_wordpieces``; a longer window is a
+    bucket of its own."""
     order = numpy.argsort(-numpy.asarray(lengths), kind="stable")
     buckets, start = [], 0
     while start < len(order):
         width = lengths[order[start]]
-        size = max(1, max_bucket_wordpieces // max(width, 1))
-        buckets.append((order[start : start + size], width))
-        start += size
+        end = start + 1
+        while (end < len(order) and (end - start + 1) * width <= max_bucket_wordpieces
+               and lengths[order[end]] >= BUCKET_MIN_FILL * width):
+            end += 1
+        buckets.append((order[start:end], width))
+        start = end
     return buckets
 
 

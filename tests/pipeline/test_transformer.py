@@ -52,12 +52,15 @@ def test_pipeline_pickles_and_gives_the_same_output(tiny_bert):
 
 
 def test_length_buckets_sort_windows_and_bound_padding():
-    lengths = [10, 200, 50, 199, 60, 10]
+    lengths = [100, 200, 98, 199, 60, 100, 190, 61]
     buckets = length_buckets(lengths, max_bucket_wordpieces=400)
     rows = [int(row) for bucket, _ in buckets for row in bucket]
-    assert sorted(rows) == list(range(6))  # every window once
+    assert sorted(rows) == list(range(len(lengths)))  # every window once
     assert [lengths[row] for row in rows] == sorted(lengths, reverse=True)
-    assert all(len(bucket) * width <= 400 and width == max(lengths[r] for r in bucket) for bucket, width in buckets)
+    for bucket, width in buckets:
+        assert width == max(lengths[r] for r in bucket) and (len(bucket) * width <= 400 or len(bucket) == 1)
+        assert all(lengths[r] >= 0.95 * width for r in bucket)  # padding under 5 %
+    assert [[lengths[r] for r in bucket] for bucket, _ in buckets] == [[200, 199], [190], [100, 100, 98], [61, 60]]
     assert length_buckets([900, 5], 400)[0][0].tolist() == [0]  # a window longer than the budget runs alone
 
 
