@@ -240,20 +240,30 @@ def length_bucketed_forward(model: Model, docs: List[Doc], is_train: bool, *, ma
     inference with ``quantize``).
 
     The windows of ``docs`` (the span getter's) are tokenized and aligned as spacy-transformers
-    does; the encoder then runs once per bucket of :func:`length_buckets`, and its outputs are
+    does, except that a window holding more wordpieces than the model reads is halved (until it
+    fits) instead of truncated, so that no token loses its vectors; the encoder then runs once per bucket of :func:`length_buckets`, and its outputs are
     put back in window order, padded to the longest window, so the result is the same
     :class:`FullTransformerBatch` (padding changes the outputs only within float error).
     """
     tokenizer = model.tokenizer
     spans = model.attrs["get_spans"](docs)
-    flat_spans = [span for doc_spans in spans for span in doc_spans]
-    encoding = huggingface_tokenize(tokenizer, [span.text for span in flat_spans])
+    max_wordpieces = window_capacity(model)
+    while True:
+        flat_spans = [span for doc_spans in spans for span in doc_spans]
+        encoding = huggingface_tokenize(tokenizer, [span.text for span in flat_spans])
+        oversize = {
+            (span.start, span.end) for span, n in zip(flat_spans, encoding["attention_mask"].sum(axis=1))
+            if n > max_wordpieces and len(span) > 1
+        }
+        if not oversize:
+            break
+        spans = [split_windows(doc_spans, oversize) for doc_spans in spans]
     wordpieces = WordpieceBatch.from_batch_encoding(encoding)
     if "offset_mapping" in encoding:
         align = get_alignment_via_offset_mapping(flat_spans, encoding["offset_mapping"])
     else:
         align = get_alignment(flat_spans, wordpieces.strings, tokenizer.all_special_tokens)
-    wordpieces, align = truncate_oversize_splits(wordpieces, align, tokenizer.model_max_length)
+    wordpieces, align = truncate_oversize_splits(wordpieces, align, max_wordpieces)
     buckets = length_buckets(wordpieces.lengths, max_bucket_wordpieces)
     if is_train:
         model_output, backprop_buckets = _run_buckets_for_training(model.layers[0], wordpieces, buckets)
@@ -266,6 +276,26 @@ def length_bucketed_forward(model: Model, docs: List[Doc], is_train: bool, *, ma
         return docs
 
     return output, backprop
+
+
+def window_capacity(model: Model) -> int:
+    """The most wordpieces a window may hold: the tokenizer's ``model_max_length``, capped by the
+    encoder's position embeddings (a tokenizer saved without a config reports a huge length)."""
+    positions = getattr(model.layers[0].shims[0]._model.config, "max_position_embeddings", None)
+    return min(model.tokenizer.model_max_length, positions or model.tokenizer.model_max_length)
+
+
+def split_windows(windows: List, oversize: set) -> List:
+    """``windows`` (spans of one doc) with each span whose ``(start, end)`` is in ``oversize`` cut
+    into two halves."""
+    split = []
+    for span in windows:
+        if (span.start, span.end) in oversize:
+            middle = len(span) // 2
+            split += [span[:middle], span[middle:]]
+        else:
+            split.append(span)
+    return split
 
 
 def _bucket(wordpieces: WordpieceBatch, rows: numpy.ndarray, width: int) -> WordpieceBatch:

@@ -123,3 +123,17 @@ def test_v1_pipeline_loads_quantized_too(tiny_bert, tmp_path):
     int8 = spacy.load(tmp_path / "v1", config=QUANTIZE_ON_LOAD)
     assert int8.config["components"]["transformer"]["model"]["quantize"] is True
     assert len(int8("Aspirin 81 mg PO daily.")._.trf_data.tensors[0])
+
+
+def test_v2_halves_a_window_too_long_for_the_model_instead_of_truncating_it(tiny_bert):
+    """A window of 48 tokens that holds more than 512 wordpieces (placeholders are one token and
+    many wordpieces) is halved until it fits: every token keeps wordpieces, none is cut off."""
+    nlp = pipeline(tiny_bert, V2)
+    nlp.initialize()
+    tokenizer = nlp.get_pipe("transformer").model.tokenizer
+    text = " ".join(["[**Known lastname 1234 Hospital1 18 Telephone/Fax (1) 5678**]"] * 60)
+    doc = nlp(text)
+    data = doc._.trf_data
+    assert max(data.wordpieces.lengths) <= tokenizer.model_max_length
+    assert len(data.wordpieces.lengths) > 2  # 60 tokens fit in one 64-token window, which had to be halved
+    assert all(len(data.align[i].data) > 0 for i in range(len(doc)) if not doc[i].is_space)
