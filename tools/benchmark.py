@@ -54,7 +54,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from clinical_ie.annotate.measure import count_words, peak_rss_mib
-from clinical_ie.evaluation.evaluate import predict_docs, read_docs
+from clinical_ie.evaluation.evaluate import model_source, predict_docs, read_docs
 from clinical_ie.evaluation.metrics import gold_entity_spans, predicted_entity_spans, score_spans
 from clinical_ie.evaluation.metrics.spans import EntitySpan
 from clinical_ie.pipeline.crf_ner import crf
@@ -788,8 +788,8 @@ def summarize(
         "f1_ours_minus_peer": accuracy["ours"]["f1"] - accuracy["peer"]["f1"],
     }
     return {
-        "model": str(model),
-        "base_transformer": peer_training["base_transformer"],
+        "model": model_source(model),
+        "base_transformer": model_source(peer_training["base_transformer"]),
         "machine": machine_info(settings.gpu),
         "settings": {
             **settings.__dict__,
@@ -857,7 +857,7 @@ def measure_heads(model: PathLike, texts: Sequence[str], batch_size: int, repeti
         with nlp.select_pipes(enable=["transformer", *enabled]):
             runs = [words / time_pipeline(nlp, texts, batch_size, gpu)["seconds"] for _ in range(repetitions)]
         speeds[" + ".join(enabled)] = speed_summary(runs)
-    return {"model": str(model), "words": words, "words_per_second": speeds}
+    return {"model": model_source(model), "words": words, "words_per_second": speeds}
 
 
 def target_met(name: str, value: float) -> bool:

