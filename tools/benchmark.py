@@ -795,7 +795,7 @@ def summarize(
             **settings.__dict__,
             "batch_sizes": list(settings.batch_sizes),
             "peer_steps": training["hf_trainer"]["steps"],
-            "multitask_model": None if settings.multitask_model is None else str(settings.multitask_model),
+            "multitask_model": None if settings.multitask_model is None else model_source(settings.multitask_model),
         },
         "texts": texts,
         "inference": {system: inference[system] for system in INFERENCE_SYSTEMS},

@@ -1,11 +1,14 @@
-"""What the project's trainable heads share: labels kept in ``cfg``, the update skeleton, a
-learning rate scaled for the head's own parameters, and the default stand-alone encoder."""
+"""What the project's components share: for trainable heads, labels kept in ``cfg``, the update
+skeleton, a learning rate scaled for the head's own parameters and the default stand-alone
+encoder; for rule components, serialization of a ``cfg`` that is their whole state."""
 
 from typing import Dict, Iterable, List, Optional, Tuple
 
+import srsly
 from spacy.errors import Errors
 from spacy.pipeline import TrainablePipe
 from spacy.training import Example, validate_examples
+from spacy.util import ensure_path
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
 DEFAULT_TOK2VEC = """
@@ -27,6 +30,32 @@ def default_model_config(head: str) -> Config:
     """The ``[model]`` block of a factory's default config: ``head`` (a ``[model]`` section
     naming the architecture and its settings) with :data:`DEFAULT_TOK2VEC` as its encoder."""
     return Config().from_str(head + DEFAULT_TOK2VEC)["model"]
+
+
+class ConfigStateComponent:
+    """Serialization of a rule component whose whole state is ``cfg`` (JSON-serializable):
+    a subclass implements :meth:`set_cfg`, which checks a ``cfg``, keeps it and rebuilds."""
+
+    cfg: Dict
+
+    def set_cfg(self, cfg: Dict) -> None:
+        raise NotImplementedError
+
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        return srsly.msgpack_dumps({"cfg": self.cfg})
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()):
+        self.set_cfg(srsly.msgpack_loads(bytes_data)["cfg"])
+        return self
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg", self.cfg)
+
+    def from_disk(self, path, *, exclude=tuple()):
+        self.set_cfg(srsly.read_json(ensure_path(path) / "cfg"))
+        return self
 
 
 class ScaledLearnRate:

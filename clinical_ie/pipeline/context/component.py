@@ -21,14 +21,13 @@ to drop its default.
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy
-import srsly
 from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
-from spacy.util import ensure_path
 
 from .algorithm import Section, Target, TriggerMatch, classify_targets, resolve_overlaps, scope_boundaries
+from ..base import ConfigStateComponent
 from ..data_model import ASSERTION_VALUES, MEDICATION_STATUS_VALUES
 from .triggers import TriggerGroup, parse_extra_triggers, read_triggers
 
@@ -57,7 +56,7 @@ def header_end(doc: Doc, section: Span) -> int:
     return end
 
 
-class ClinicalContext:
+class ClinicalContext(ConfigStateComponent):
     """Sets ``span._.assertion`` and ``span._.med_status`` with the ConText algorithm.
 
     ``extra_triggers`` are stored in the component's cfg and serialized with the pipeline.
@@ -93,11 +92,11 @@ class ClinicalContext:
         self.sections_key = sections_key
         self.max_scope = max_scope
         self.med_labels = frozenset(med_labels)
-        self.cfg = {"extra_triggers": list(extra_triggers)}
-        self._build()
+        self.set_cfg({"extra_triggers": extra_triggers})
 
-    def _build(self) -> None:
-        """Compile the shipped and extra triggers into the phrase matcher."""
+    def set_cfg(self, cfg: Dict[str, Any]) -> None:
+        """Keep ``cfg`` and compile the shipped and extra triggers into the phrase matcher."""
+        self.cfg = {"extra_triggers": list(cfg["extra_triggers"])}
         groups: List[TriggerGroup] = read_triggers() + parse_extra_triggers(self.cfg["extra_triggers"])
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.rules = {}
@@ -148,24 +147,6 @@ class ClinicalContext:
             span._.assertion = assertion
             span._.med_status = status
         return doc
-
-    def to_bytes(self, *, exclude=tuple()) -> bytes:
-        return srsly.msgpack_dumps({"cfg": self.cfg})
-
-    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "ClinicalContext":
-        self.cfg = {"extra_triggers": list(srsly.msgpack_loads(bytes_data)["cfg"]["extra_triggers"])}
-        self._build()
-        return self
-
-    def to_disk(self, path, *, exclude=tuple()) -> None:
-        path = ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg", self.cfg)
-
-    def from_disk(self, path, *, exclude=tuple()) -> "ClinicalContext":
-        self.cfg = {"extra_triggers": list(srsly.read_json(ensure_path(path) / "cfg")["extra_triggers"])}
-        self._build()
-        return self
 
 
 @Language.factory(

@@ -16,11 +16,10 @@ import re
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Union
 
-import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from spacy.util import ensure_path
 
+from ..base import ConfigStateComponent
 from ..data_files import DataFileError, check_string_list, read_jsonl_objects
 from ..data_model import SECTIONS_SPANS_KEY
 
@@ -78,7 +77,7 @@ def compile_header_regex(patterns: Iterable[str]) -> "re.Pattern[str]":
     return re.compile(rf"^[ \t]*(?P<header>{body})[ \t]*(?:(?P<colon>:)|(?=\r?$))", re.IGNORECASE | re.MULTILINE)
 
 
-class ClinicalSections:
+class ClinicalSections(ConfigStateComponent):
     """Finds section headers and sets ``doc.spans["sections"]``.
 
     ``extra_headers`` (label -> header strings) add to the shipped headers; a header
@@ -88,10 +87,11 @@ class ClinicalSections:
 
     def __init__(self, name: str = "clinical_sections", *, extra_headers: Optional[Dict[str, List[str]]] = None):
         self.name = name
-        self.cfg = {"extra_headers": check_extra_headers(dict(extra_headers or {}))}
-        self._build()
+        self.set_cfg({"extra_headers": dict(extra_headers or {})})
 
-    def _build(self) -> None:
+    def set_cfg(self, cfg: Dict[str, Dict[str, List[str]]]) -> None:
+        """Keep ``cfg`` (its extra headers checked) and compile the header regex."""
+        self.cfg = {"extra_headers": check_extra_headers(cfg["extra_headers"])}
         self.header_labels = read_headers()
         for label, patterns in self.cfg["extra_headers"].items():
             for pattern in patterns:
@@ -112,25 +112,6 @@ class ClinicalSections:
             Span(doc, start, end, label=label) for (start, label), end in zip(headers, ends)
         ]
         return doc
-
-    def to_bytes(self, *, exclude=tuple()) -> bytes:
-        return srsly.msgpack_dumps({"cfg": self.cfg})
-
-    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "ClinicalSections":
-        self.cfg = {"extra_headers": check_extra_headers(srsly.msgpack_loads(bytes_data)["cfg"]["extra_headers"])}
-        self._build()
-        return self
-
-    def to_disk(self, path, *, exclude=tuple()) -> None:
-        path = ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg", self.cfg)
-
-    def from_disk(self, path, *, exclude=tuple()) -> "ClinicalSections":
-        cfg = srsly.read_json(ensure_path(path) / "cfg")
-        self.cfg = {"extra_headers": check_extra_headers(cfg["extra_headers"])}
-        self._build()
-        return self
 
 
 @Language.factory("clinical_sections", default_config={"extra_headers": {}})
