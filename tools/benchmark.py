@@ -160,7 +160,7 @@ class Stopwatch:
 
 @contextmanager
 def crf_decoding_timer(gpu: bool = False) -> Iterator[Stopwatch]:
-    """Within the block, every call of :func:`clinical_ie.components.crf.decode_spans` (the CRF
+    """Within the block, every call of :func:`clinical_ie.pipeline.crf_ner.crf.decode_spans` (the CRF
     head's Viterbi and span posteriors) adds its duration to the yielded stopwatch."""
     stopwatch = Stopwatch()
     decode_spans = crf.decode_spans

@@ -1,4 +1,4 @@
-"""CRF decoding: time and exactness of ``clinical_ie.components.crf.decode_spans``, against the
+"""CRF decoding: time and exactness of ``clinical_ie.pipeline.crf_ner.crf.decode_spans``, against the
 version committed at a git revision (default HEAD).
 
 For batches like inference sees (8 notes of 500-1,000 or 1,500-3,000 tokens; 19 tags = the 9 n2c2 labels,

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from clinical_ie.pipeline.crf_ner import crf
+from tools.crf_decoding import confident_scores, random_scores
 
 
 def is_valid(tags, allowed_labels=None, max_span_length=None):
@@ -239,28 +240,13 @@ def check_against_reference(emissions, lengths, transitions, start, end, lattice
 
 
 def long_case(seed, n_labels, length, scale=3.0):
-    generator = torch.Generator().manual_seed(seed)
-    k = crf.n_tags(n_labels)
-    emissions = torch.randn(1, length, k, generator=generator) * scale
-    transitions, start, end = (torch.randn(*shape, generator=generator) for shape in ((k, k), (k,), (k,)))
-    return emissions, torch.tensor([length]), transitions, start, end
+    """One document of random scores (the CRF decoding benchmark's)."""
+    return random_scores(1, length, n_labels, seed, scale=scale)
 
 
 def confident_case(seed, n_labels, length, gap=200.0):
-    """A confident model: at each token one tag (mostly O, runs of B-X I-X ...) scores ``gap`` nats
-    above the others, which are unit noise."""
-    emissions, lengths, transitions, start, end = long_case(seed, n_labels, length, scale=1.0)
-    rng = numpy.random.default_rng(seed)
-    tag = numpy.zeros(length, dtype=int)
-    position = 0
-    while position < length:
-        position += int(rng.integers(1, 20))
-        label, span = int(rng.integers(n_labels)), int(rng.integers(1, 5))
-        tag[position : position + 1] = crf.begin_tag(label)
-        tag[position + 1 : position + span] = crf.inside_tag(label)
-        position += span
-    emissions[0, numpy.arange(length), tag] += gap
-    return emissions, lengths, transitions, start, end
+    """A confident model's document: one tag per token ``gap`` nats above the others."""
+    return confident_scores(length, n_labels, seed, gap=gap)
 
 
 def test_long_document_marginals_and_spans_are_exact():
