@@ -104,6 +104,19 @@ def listening(model: Config, **settings) -> Dict:
     return block
 
 
+def crf_pipeline_config(*, width: int, depth: int, embed_size: int, maxout_pieces: int,
+                        spans_key: Optional[str] = None) -> Config:
+    """A pipeline config with one ``clinical_crf_ner`` head named ``ner`` on its own small
+    ``HashEmbedCNN`` encoder (no transformer: quick to train)."""
+    tok2vec = {
+        "@architectures": "spacy.HashEmbedCNN.v2", "pretrained_vectors": None, "width": width, "depth": depth,
+        "embed_size": embed_size, "window_size": 1, "maxout_pieces": maxout_pieces, "subword_features": True,
+    }
+    ner = {"factory": "clinical_crf_ner", "spans_key": spans_key,
+           "model": {"@architectures": "clinical_ie.CRFTagger.v1", "tok2vec": tok2vec}}
+    return Config({"nlp": {"lang": "en", "pipeline": ["ner"]}, "components": {"ner": ner}})
+
+
 def transformer_pipeline_config(
     tiny_bert: Path,
     heads: Dict[str, Dict],

@@ -33,7 +33,6 @@ into ``repetitions`` consecutive windows, and the median window is reported.
 """
 
 import importlib.metadata
-import json
 import logging
 import os
 import platform
@@ -61,6 +60,7 @@ from clinical_ie.pipeline.crf_ner import crf
 from clinical_ie.pipeline.transformer import QUANTIZE_ON_LOAD, resolve_transformer
 
 from .measure import in_fresh_process
+from .reports import write_report
 
 logger = logging.getLogger(__name__)
 
@@ -968,10 +968,7 @@ def results_markdown(results: Dict[str, object]) -> str:
 
 def write_results(results: Dict[str, object], output_dir: PathLike) -> None:
     """Write ``results.json`` and ``results.md`` to ``output_dir``."""
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "results.json").write_text(json.dumps(results, indent=2), encoding="utf8")
-    (output_dir / "results.md").write_text(results_markdown(results), encoding="utf8")
+    write_report(Path(output_dir) / "results", results, results_markdown(results))
 
 
 def main(

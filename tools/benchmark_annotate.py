@@ -28,6 +28,7 @@ from clinical_ie.annotate.measure import count_words, peak_rss_mib
 from clinical_ie.annotate.output import read_annotations
 
 from .measure import in_fresh_process
+from .reports import write_report
 
 Configuration = Tuple[str, int]
 """``(backend, workers)``."""
@@ -210,10 +211,8 @@ def main(
     finally:
         if not keep:
             shutil.rmtree(work_dir, ignore_errors=True)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "annotate-scaling.json").write_text(json.dumps(results, indent=2), encoding="utf8")
     markdown = results_markdown(results)
-    (output_dir / "annotate-scaling.md").write_text(markdown, encoding="utf8")
+    write_report(output_dir / "annotate-scaling", results, markdown)
     print(markdown)
 
 

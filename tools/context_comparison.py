@@ -35,7 +35,9 @@ from clinical_ie.evaluation.evaluate import model_source
 from clinical_ie.evaluation.metrics.assertion import accuracy, confusion, precision_recall_f1
 from clinical_ie.pipeline.data_model import ASSERTION_VALUES, MEDICATION_STATUS_VALUES
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .reports import write_report
+from .revisions import REPO_ROOT
+
 TESTSET_PATH = REPO_ROOT / "tests" / "pipeline" / "context" / "assertion_testset.jsonl"
 SAMPLE_DIR = REPO_ROOT / "assets" / "sample" / "n2c2"
 MENTIONS_KEY = "mentions"
@@ -390,10 +392,8 @@ def main(
 ) -> None:
     """Ours vs negspacy's NegEx on the assertion test set; speed of both components on the sample notes."""
     report = compare(repeats, testset, model)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf8")
     text = markdown(report)
-    output.with_suffix(".md").write_text(text, encoding="utf8")
+    write_report(output, report, text)
     print(text)
 
 

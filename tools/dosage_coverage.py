@@ -18,7 +18,8 @@ from clinical_ie.corpora.brat import brat_pairs, fragment_text, parse_ann
 from clinical_ie.corpora.conversion_report import ConversionReport
 from clinical_ie.pipeline.dosage import PARSERS, parse_attribute
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .revisions import REPO_ROOT
+
 DEFAULT_FOLDERS = [REPO_ROOT / "assets" / "sample" / "n2c2" / "train", REPO_ROOT / "assets" / "sample" / "n2c2" / "test"]
 
 

@@ -11,7 +11,6 @@ Usage: python -m tools.window_study corpus/n2c2/train.spacy corpus/n2c2/dev.spac
        [--setting 128:96 --setting 128:128 ...] [--work-dir training/window-study]
 """
 
-import json
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from clinical_ie.evaluation.evaluate import predict_docs, read_docs
 from clinical_ie.evaluation.metrics import gold_entity_spans, predicted_entity_spans, score_spans
 
 from .benchmark import notes_to_words, recorded_transformer_inputs, time_pipeline, window_summary
+from .reports import write_report
 from .revisions import REPO_ROOT
 
 DEFAULT_SETTINGS = ["128:96", "128:128", "192:160", "256:256"]
@@ -108,10 +108,8 @@ def main(
 ) -> None:
     """Train, score and time each window / stride setting."""
     report = study(setting, train_path, dev_path, test_path, work_dir, epochs, repetitions, min_words)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "window-study.json").write_text(json.dumps(report, indent=2), encoding="utf8")
     text = markdown(report)
-    (output_dir / "window-study.md").write_text(text, encoding="utf8")
+    write_report(output_dir / "window-study", report, text)
     print(text)
 
 

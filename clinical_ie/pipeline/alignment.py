@@ -51,13 +51,13 @@ def align_by_offsets(spans: Sequence[Span], offset_mapping: numpy.ndarray) -> Ra
         if not len(span):
             continue
         starts, ends = offset_mapping[i, :, 0], offset_mapping[i, :, 1]
-        span_chars = len(span.text) + 1
+        span_chars = span.end_char - span.start_char + 1  # len(span.text) + 1, without building the text
         # Offsets beyond one past the span's text point at no token, as in spacy-transformers.
         starts, ends = numpy.clip(starts, 0, span_chars), numpy.clip(ends, 0, span_chars)
         counts = numpy.maximum(ends - starts, 0)
         wordpieces = numpy.repeat(numpy.arange(width, dtype=numpy.int64), counts)
         chars = numpy.repeat(starts, counts) + numpy.arange(len(wordpieces)) - numpy.repeat(numpy.cumsum(counts) - counts, counts)
-        tokens = owners[doc_key][span[0].idx + chars]
+        tokens = owners[doc_key][span.start_char + chars]
         tokens[chars == span_chars - 1] = span.end - 1  # one past the text: the span's last token
         inside = tokens >= 0  # no token owns a character (cannot happen in a spaCy Doc)
         token_parts.append(first_position[doc_key] + tokens[inside])

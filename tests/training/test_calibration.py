@@ -10,7 +10,7 @@ import spacy
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import load_model_from_config
-from thinc.api import Adam, Config, fix_random_seed
+from thinc.api import Adam, fix_random_seed
 
 import clinical_ie.pipeline.crf_ner
 from clinical_ie.training.calibration import (
@@ -21,30 +21,8 @@ from clinical_ie.training.calibration import (
     span_nll,
     span_probabilities,
 )
+from tests.util import crf_pipeline_config
 
-CONFIG = """
-[nlp]
-lang = "en"
-pipeline = ["ner"]
-
-[components]
-
-[components.ner]
-factory = "clinical_crf_ner"
-
-[components.ner.model]
-@architectures = "clinical_ie.CRFTagger.v1"
-
-[components.ner.model.tok2vec]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 32
-depth = 1
-embed_size = 500
-window_size = 1
-maxout_pieces = 2
-subword_features = true
-"""
 DRUGS = ["aspirin", "heparin", "warfarin", "insulin", "lasix", "zosyn"]
 FILLER = ["the", "patient", "was", "given", "and", "then", "on", "admission", "for", "pain"]
 
@@ -72,7 +50,7 @@ def ambiguous_examples(nlp, n_docs: int, seed: int):
 @pytest.fixture(scope="module")
 def trained():
     fix_random_seed(0)
-    nlp = load_model_from_config(Config().from_str(CONFIG), auto_fill=True)
+    nlp = load_model_from_config(crf_pipeline_config(width=32, depth=1, embed_size=500, maxout_pieces=2), auto_fill=True)
     train = ambiguous_examples(nlp, 40, seed=0)
     nlp.initialize(lambda: train)
     optimizer = Adam(0.01)

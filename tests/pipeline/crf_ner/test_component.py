@@ -8,12 +8,15 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import load_model_from_config
-from thinc.api import Adam, Config
+from thinc.api import Adam
 
 from clinical_ie.pipeline.base import default_model_config
 from clinical_ie.pipeline.crf_ner.model import DEFAULT_CRF_MODEL
-from tests.util import listening, transformer_pipeline_config
+from tests.util import crf_pipeline_config, listening, transformer_pipeline_config
 
+
+TOK2VEC_SIZE = {"width": 64, "depth": 2, "embed_size": 1000, "maxout_pieces": 3}
+"""The stand-alone encoder of the tests without a transformer."""
 
 CRF_HEAD = {
     "factory": "clinical_crf_ner",
@@ -21,30 +24,6 @@ CRF_HEAD = {
     "model": listening(default_model_config(DEFAULT_CRF_MODEL), hidden_width=32),
 }
 
-TOK2VEC_CONFIG = """
-[nlp]
-lang = "en"
-pipeline = ["ner"]
-
-[components]
-
-[components.ner]
-factory = "clinical_crf_ner"
-spans_key = {spans_key}
-
-[components.ner.model]
-@architectures = "clinical_ie.CRFTagger.v1"
-
-[components.ner.model.tok2vec]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 64
-depth = 2
-embed_size = 1000
-window_size = 1
-maxout_pieces = 3
-subword_features = true
-"""
 
 DRUGS = "aspirin metformin lisinopril heparin insulin warfarin vancomycin furosemide".split()
 FILLER = "the patient was stable on the ward with no pain and good diet overnight".split()
@@ -129,7 +108,7 @@ def test_save_and_load_give_identical_predictions(trained_transformer_nlp, tmp_p
 
 
 def test_tok2vec_head_with_spans_key_writes_span_group_and_scores():
-    nlp = load_model_from_config(Config().from_str(TOK2VEC_CONFIG.format(spans_key='"meds"')), auto_fill=True)
+    nlp = load_model_from_config(crf_pipeline_config(spans_key="meds", **TOK2VEC_SIZE), auto_fill=True)
     examples = medication_examples(nlp, 16, seed=2)
     for eg in examples:
         ref = eg.reference
@@ -151,7 +130,7 @@ def test_tok2vec_head_with_spans_key_writes_span_group_and_scores():
 
 
 def test_labels_from_initialize_settings_and_empty_docs():
-    nlp = load_model_from_config(Config().from_str(TOK2VEC_CONFIG.format(spans_key="null")), auto_fill=True)
+    nlp = load_model_from_config(crf_pipeline_config(**TOK2VEC_SIZE), auto_fill=True)
     nlp.config["initialize"]["components"]["ner"] = {"labels": ["Strength", "Drug", "Route"]}
     examples = medication_examples(nlp, 4, seed=3)
     nlp.initialize(lambda: examples)
