@@ -10,9 +10,9 @@ from tests.util import REPO_ROOT
 SCRIPTS = sorted((REPO_ROOT / "scripts").glob("*.py"))
 TOOLS = sorted(
     path.stem for path in (REPO_ROOT / "tools").glob("*.py")
-    if path.stem not in ("__init__", "measure", "revisions")
+    if path.stem not in ("__init__", "measure", "reports", "revisions")
 ) + ["sample"]
-"""Tool modules run as ``python -m tools.NAME`` (``measure`` and ``revisions`` are helpers)."""
+"""Tool modules run as ``python -m tools.NAME`` (``measure``, ``reports`` and ``revisions`` are helpers)."""
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])

@@ -8,7 +8,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import load_model_from_config
-from thinc.api import Adam
+from thinc.api import Adam, fix_random_seed
 
 from clinical_ie.pipeline.base import default_model_config
 from clinical_ie.pipeline.crf_ner.model import DEFAULT_CRF_MODEL
@@ -57,6 +57,7 @@ def train(nlp: Language, examples, n_updates: int):
 
 @pytest.fixture(scope="module")
 def trained_transformer_nlp(tiny_bert):
+    fix_random_seed(0)  # the weights' initialization must not depend on which tests ran before
     nlp = load_model_from_config(transformer_pipeline_config(tiny_bert, {"ner": CRF_HEAD}), auto_fill=True)
     train_examples = medication_examples(nlp, 16, seed=0)
     dev_examples = medication_examples(nlp, 8, seed=1)
@@ -148,7 +149,7 @@ def test_labels_from_initialize_settings_and_empty_docs():
 def test_scaled_learn_rate_multiplies_the_step():
     """The head's first Adam step is learn_rate_scale times the base step."""
     import numpy
-    from thinc.api import Adam
+    from thinc.api import Adam, fix_random_seed
 
     from clinical_ie.pipeline.base import ScaledLearnRate
 

@@ -3,7 +3,7 @@
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import load_model_from_config
-from thinc.api import Adam, Config
+from thinc.api import Adam, Config, fix_random_seed
 
 import clinical_ie.pipeline  # noqa: F401  (registers the extensions)
 from clinical_ie.pipeline.crf_ner import score_crf_spans
@@ -78,6 +78,7 @@ def mixed_examples(nlp):
 
 
 def build(config: str = TWO_HEADS):
+    fix_random_seed(0)  # the weights' initialization must not depend on which tests ran before
     nlp = load_model_from_config(Config().from_str(config), auto_fill=True, validate=True)
     n2c2, handover = mixed_examples(nlp)
     nlp.initialize(lambda: n2c2 + handover)
