@@ -32,7 +32,7 @@ from spacy.util import registry
 
 from ..evaluation.metrics.calibration import expected_calibration_error
 from ..evaluation.metrics.spans import EntitySpan, gold_entity_spans
-from ..pipeline.crf_ner import CRFEntityRecognizer
+from ..pipeline.crf_ner import ContentScores, CRFEntityRecognizer
 from ..pipeline.data_model import annotated_for
 
 logger = logging.getLogger(__name__)
@@ -44,10 +44,10 @@ PROBABILITY_FLOOR = 1e-6
 
 @dataclass
 class HeadSpans:
-    """A head's Viterbi spans on some documents: emission scores per document (to decode at any
+    """A head's Viterbi spans on some documents: content scores per document (to decode at any
     temperature) and, per span in decoding order, its label and whether it is correct."""
 
-    emissions: List[numpy.ndarray]
+    scores: List[ContentScores]
     labels: List[str]
     correct: numpy.ndarray
 
@@ -95,23 +95,26 @@ def fit_temperature(
 def head_spans(head: CRFEntityRecognizer, examples: Sequence[Example]) -> HeadSpans:
     """Emission scores and span correctness of ``head`` on ``examples`` whose predicted docs the
     pipeline has already annotated (the head's encoder output is on them)."""
-    examples = [eg for eg in examples if len(eg.predicted)]
-    emissions = head.model.predict([eg.predicted for eg in examples]) if examples else []
+    all_scores = head.content_scores([eg.predicted for eg in examples])
+    examples = [eg for eg, found in zip(examples, all_scores) if found is not None]
+    scores = [found for found in all_scores if found is not None]
     labels, correct = [], []
-    for eg, decoded in zip(examples, head.decode(emissions, 1.0)):
+    for eg, decoded in zip(examples, head.decode(scores, 1.0)):
         gold = set(gold_entity_spans(eg.reference))
         doc = eg.predicted
         for start, end, label in zip(decoded.starts.tolist(), decoded.ends.tolist(), decoded.labels.tolist()):
             span = doc[start:end]
             labels.append(head.labels[label])
             correct.append(EntitySpan(head.labels[label], span.start_char, span.end_char) in gold)
-    return HeadSpans([head.model.ops.to_numpy(e) for e in emissions], labels, numpy.asarray(correct, dtype=bool))
+    to_numpy = head.model.ops.to_numpy
+    scores = [ContentScores(to_numpy(found.emissions), found.tokens) for found in scores]
+    return HeadSpans(scores, labels, numpy.asarray(correct, dtype=bool))
 
 
 def span_probabilities(head: CRFEntityRecognizer, spans: HeadSpans, temperature: float) -> numpy.ndarray:
     """The probabilities of ``spans`` (in decoding order) at ``temperature``."""
-    emissions = [head.model.ops.asarray2f(e) for e in spans.emissions]
-    decoded = head.decode(emissions, temperature)
+    scores = [ContentScores(head.model.ops.asarray2f(found.emissions), found.tokens) for found in spans.scores]
+    decoded = head.decode(scores, temperature)
     return numpy.concatenate([d.probabilities for d in decoded]) if decoded else numpy.zeros(0)
 
 

@@ -5,7 +5,11 @@ through an optional hidden layer and a linear layer to emission scores over the 
 a CRF with learned transition, start and end scores (model params ``transitions``, ``start``,
 ``end``) is trained with the exact negative log-likelihood and decoded with Viterbi. Hard BIO
 constraints hold in training and decoding; ``allowed_labels`` and ``max_span_length`` are
-enforced by the decoder. Each predicted span gets ``span._.confidence``: its exact posterior
+enforced by the decoder. The CRF reads only a document's content tokens, every token but
+whitespace (:func:`content_tokens`: spaces of any kind, tabs, line breaks), and its spans are
+mapped back to the document, so no span starts or ends on whitespace, whitespace between two
+content tokens of a span stays inside it, and a span's confidence is the exact posterior of the
+span written. Each predicted span gets ``span._.confidence``: its exact posterior
 probability (see :func:`clinical_ie.pipeline.crf_ner.crf.decode_spans`) under the CRF whose scores are
 divided by the head's calibration temperature ``cfg["temperature"]`` (1.0 until
 :mod:`clinical_ie.training.calibration` fits it on held-out documents after training; the decoded spans do
@@ -52,11 +56,13 @@ weights name ``ents_*``). With ``task = "handover"`` the head learns only from d
 """
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import islice
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 import torch
+from spacy.attrs import IS_SPACE
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
@@ -141,6 +147,22 @@ def set_confidence_threshold(nlp: Language, threshold: float) -> None:
     for _, pipe in nlp.pipeline:
         if isinstance(pipe, CRFEntityRecognizer):
             pipe.confidence_threshold = threshold
+
+
+def content_tokens(doc: Doc) -> numpy.ndarray:
+    """Indices of the tokens of ``doc`` that a span may start or end on: all but whitespace
+    tokens (``token.is_space``: U+00A0, U+2005, U+2009, U+200A, tabs, line breaks...)."""
+    if not len(doc):
+        return numpy.zeros(0, dtype="int64")
+    return numpy.flatnonzero(doc.to_array(IS_SPACE) == 0)
+
+
+@dataclass
+class ContentScores:
+    """A document's emission scores at its content tokens, (n, K), and those tokens' indices, (n,)."""
+
+    emissions: Floats2d
+    tokens: numpy.ndarray
 
 
 def resolve_overlaps(spans: Iterable[Span]) -> List[Span]:
@@ -231,25 +253,36 @@ class CRFEntityRecognizer(LabelledHead):
         self.model.initialize(X=doc_sample)
 
     def predict(self, docs: Iterable[Doc]) -> List[Optional[crf.DecodedSpans]]:
-        """Viterbi spans per doc (None for an empty doc), confidences at the fitted temperature."""
-        docs = list(docs)
-        keep = [i for i, doc in enumerate(docs) if len(doc)]
-        emissions = self.model.predict([docs[i] for i in keep]) if keep else []
-        decoded: List[Optional[crf.DecodedSpans]] = [None] * len(docs)
-        for i, spans in zip(keep, self.decode(emissions, self.cfg.get("temperature", 1.0))):
+        """Viterbi spans per doc (None for a doc without content tokens), confidences at the
+        fitted temperature."""
+        scores = self.content_scores(list(docs))
+        keep = [i for i, found in enumerate(scores) if found is not None]
+        decoded: List[Optional[crf.DecodedSpans]] = [None] * len(scores)
+        for i, spans in zip(keep, self.decode([scores[i] for i in keep], self.cfg.get("temperature", 1.0))):
             decoded[i] = spans
         return decoded
 
-    def decode(self, emissions: List[Floats2d], temperature: float) -> List[crf.DecodedSpans]:
-        """Viterbi spans of non-empty docs' emission scores, with their probabilities under the
-        CRF whose scores are divided by ``temperature``."""
-        if not emissions:
+    def content_scores(self, docs: List[Doc]) -> List[Optional[ContentScores]]:
+        """Emission scores of each doc's content tokens (None for a doc without any)."""
+        tokens = [content_tokens(doc) for doc in docs]
+        keep = [i for i, found in enumerate(tokens) if len(found)]
+        emissions = self.model.predict([docs[i] for i in keep]) if keep else []
+        scores: List[Optional[ContentScores]] = [None] * len(docs)
+        for i, emission in zip(keep, emissions):
+            scores[i] = ContentScores(self._at_tokens(emission, tokens[i]), tokens[i])
+        return scores
+
+    def decode(self, scores: List[ContentScores], temperature: float) -> List[crf.DecodedSpans]:
+        """Viterbi spans (token offsets in the documents) of content scores, with their
+        probabilities under the CRF whose scores are divided by ``temperature``."""
+        if not scores:
             return []
-        padded, lengths = self._padded(emissions)
+        padded, lengths = self._padded([found.emissions for found in scores])
         with torch.no_grad(), cpu_single_thread(padded.device):
             params = [xp2torch(self.model.get_param(name)) for name in CRF_PARAMS]
             lattice = self._lattice(decoding=True, device=padded.device)
-            return crf.decode_spans(padded, lengths, *params, lattice, temperature=temperature)
+            decoded = crf.decode_spans(padded, lengths, *params, lattice, temperature=temperature)
+        return [spans.on_tokens(found.tokens) for spans, found in zip(decoded, scores)]
 
     def set_annotations(self, docs: Iterable[Doc], decoded: List[Optional[crf.DecodedSpans]]) -> None:
         """Write the spans at least ``confidence_threshold`` confident, with their confidences, to
@@ -294,14 +327,16 @@ class CRFEntityRecognizer(LabelledHead):
     ) -> Tuple[float, List[Floats2d], Dict[str, Floats2d]]:
         ops = self.model.ops
         task = self.cfg["task"]
-        keep = [i for i, eg in enumerate(examples) if len(eg.predicted) and annotated_for(eg, task)]
+        tokens = [content_tokens(eg.predicted) for eg in examples]
+        keep = [i for i, eg in enumerate(examples) if len(tokens[i]) and annotated_for(eg, task)]
+        d_emissions = [ops.alloc2f(*emission.shape) for emission in emissions]
         if not keep:  # zero gradients still reach the listener, which the encoder waits for
             zeros = {name: ops.alloc(self.model.get_param(name).shape) for name in CRF_PARAMS}
-            return 0.0, [ops.alloc2f(*emission.shape) for emission in emissions], zeros
-        padded, lengths = self._padded([emissions[i] for i in keep])
+            return 0.0, d_emissions, zeros
+        padded, lengths = self._padded([self._at_tokens(emissions[i], tokens[i]) for i in keep])
         padded.requires_grad_()
         params = {name: xp2torch(self.model.get_param(name), requires_grad=True) for name in CRF_PARAMS}
-        gold_tags = ops.pad([ops.asarray2i(self._gold_tags(examples[i])[:, None]) for i in keep])[:, :, 0]
+        gold_tags = ops.pad([ops.asarray2i(self._gold_tags(examples[i], tokens[i])[:, None]) for i in keep])[:, :, 0]
         gold_tags = xp2torch(gold_tags).to(device=padded.device, dtype=torch.long)
         lattice = self._lattice(decoding=False, device=padded.device)
         with cpu_single_thread(padded.device):
@@ -310,10 +345,13 @@ class CRFEntityRecognizer(LabelledHead):
             ).sum()
             loss.backward()
         d_kept = ops.unpad(torch2xp(padded.grad, ops=ops), lengths.tolist())
-        d_emissions = [ops.alloc2f(*emission.shape) for emission in emissions]
         for i, gradient in zip(keep, d_kept):
-            d_emissions[i] = gradient
+            d_emissions[i][ops.xp.asarray(tokens[i])] = gradient  # whitespace tokens get none
         return loss.item(), d_emissions, {name: torch2xp(p.grad, ops=ops) for name, p in params.items()}
+
+    def _at_tokens(self, emissions: Floats2d, tokens: numpy.ndarray) -> Floats2d:
+        """The rows of ``emissions`` at ``tokens`` (all of them without a copy when nothing is left out)."""
+        return emissions if len(tokens) == len(emissions) else emissions[self.model.ops.xp.asarray(tokens)]
 
     def _padded(self, emissions: List[Floats2d]) -> Tuple[torch.Tensor, torch.Tensor]:
         """(B, T, K) torch emissions and (B,) lengths on the emissions' device."""
@@ -321,13 +359,15 @@ class CRFEntityRecognizer(LabelledHead):
         lengths = torch.tensor([len(e) for e in emissions], device=padded.device)
         return padded, lengths
 
-    def _gold_tags(self, example: Example) -> numpy.ndarray:
-        """Gold BIO tags (n_predicted_tokens,) of an example."""
+    def _gold_tags(self, example: Example, tokens: numpy.ndarray) -> numpy.ndarray:
+        """Gold BIO tags (len(tokens),) of an example at the predicted doc's content ``tokens``;
+        a gold span is cut to the content tokens it holds (none: it counts as ``O``)."""
         label_index = {label: i for i, label in enumerate(self.labels)}
         gold = resolve_overlaps(head_spans(example.reference, self.cfg["spans_key"]))
-        aligned = example.get_aligned_spans_y2x(gold, allow_overlap=False)
-        spans = [(s.start, s.end, label_index[s.label_]) for s in aligned if s.label_ in label_index]
-        return crf.tag_indices(len(example.predicted), spans)
+        aligned = [s for s in example.get_aligned_spans_y2x(gold, allow_overlap=False) if s.label_ in label_index]
+        bounds = numpy.searchsorted(tokens, [[s.start, s.end] for s in aligned]).reshape(-1, 2)
+        spans = [(start, end, label_index[s.label_]) for (start, end), s in zip(bounds.tolist(), aligned) if end > start]
+        return crf.tag_indices(len(tokens), spans)
 
     def _lattice(self, *, decoding: bool, device: torch.device) -> crf.TagLattice:
         """The training lattice (one state per tag) or the decoding lattice (span constraints)."""

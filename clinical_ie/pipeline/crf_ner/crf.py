@@ -382,6 +382,14 @@ class DecodedSpans:
     labels: numpy.ndarray
     probabilities: numpy.ndarray
 
+    def on_tokens(self, tokens: numpy.ndarray) -> "DecodedSpans":
+        """The spans of a sequence decoded over ``tokens`` (increasing indices into a longer
+        sequence), moved onto that sequence: position ``i`` becomes ``tokens[i]``; the tokens between
+        a span's first and last position are inside it."""
+        if not len(self.starts):
+            return self
+        return DecodedSpans(tokens[self.starts], tokens[self.ends - 1] + 1, self.labels, self.probabilities)
+
 
 def decode_spans(
     emissions: torch.Tensor,

@@ -142,7 +142,7 @@ def test_heads_keep_their_own_confidence_on_spans_at_the_same_offsets():
     ner, handover_head = nlp.get_pipe("ner"), nlp.get_pipe("handover")
     for head in (ner, handover_head):
         head.cfg["temperature"] = 1.0
-        decoded = head.decode(head.model.predict([doc]), 1.0)[0]
+        decoded = head.decode(head.content_scores([doc]), 1.0)[0]
         spans = list(doc.spans[head.cfg["spans_key"]])
         assert [(s.start, s.end) for s in spans] == list(zip(decoded.starts.tolist(), decoded.ends.tolist()))
         assert [s._.confidence for s in spans] == decoded.probabilities.tolist()
