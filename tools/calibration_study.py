@@ -1,9 +1,10 @@
 """Which calibration of a CRF head's span confidences works best on held-out documents?
 
 Fits each method on the dev documents and scores it on the test documents (never the documents it
-was fitted on): no calibration (temperature 1), one temperature per head (what
-``clinical_ie.calibrate_confidences.v1`` does), one temperature per label, and isotonic
-regression (pool-adjacent-violators on the uncalibrated confidences). Reports, on the test spans,
+was fitted on): no calibration (temperature 1), one temperature per head, one temperature per
+label, Platt scaling of the span log-odds (a temperature with a bias) and smoothed isotonic
+regression, each of the last two on the uncalibrated confidences (the methods of
+``clinical_ie.calibrate_confidences.v1`` are the first, the fourth and the fifth). Reports, on the test spans,
 expected calibration error (10 equal bins), negative log-likelihood and Brier score of the spans'
 correctness, and precision among the spans at or above 0.9. Writes a Markdown table to stdout and,
 with --output, the numbers as JSON.
@@ -13,14 +14,23 @@ Usage: python -m tools.calibration_study MODEL DEV.spacy TEST.spacy [--head ner]
 
 import json
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import numpy
 import spacy
 import typer
 from spacy.training import Example
 
-from clinical_ie.training.calibration import HeadSpans, fit_temperature, head_spans, span_nll, span_probabilities
+from clinical_ie.pipeline.crf_ner.span_calibration import apply_span_calibration
+from clinical_ie.training.calibration import (
+    HeadSpans,
+    fit_isotonic,
+    fit_platt,
+    fit_temperature,
+    head_spans,
+    span_nll,
+    span_probabilities,
+)
 from clinical_ie.pipeline.crf_ner import CRFEntityRecognizer
 from clinical_ie.evaluation.evaluate import read_docs
 from clinical_ie.evaluation.metrics.calibration import expected_calibration_error, precision_at_thresholds
@@ -34,28 +44,6 @@ def annotated_examples(nlp, path: Path) -> List[Example]:
     for _ in nlp.pipe(eg.predicted for eg in examples):
         pass
     return examples
-
-
-def pav(confidences: numpy.ndarray, correct: numpy.ndarray) -> Callable[[numpy.ndarray], numpy.ndarray]:
-    """Isotonic regression of correctness on confidence (pool adjacent violators), as a step function."""
-    order = numpy.argsort(confidences, kind="stable")
-    x, y = confidences[order], correct[order].astype(float)
-    blocks = [[y[i], 1.0, x[i]] for i in range(len(x))]  # [mean, weight, right edge]
-    merged: List[List[float]] = []
-    for block in blocks:
-        merged.append(block)
-        while len(merged) > 1 and merged[-2][0] > merged[-1][0]:
-            right = merged.pop()
-            left = merged.pop()
-            weight = left[1] + right[1]
-            merged.append([(left[0] * left[1] + right[0] * right[1]) / weight, weight, right[2]])
-    edges = numpy.array([b[2] for b in merged])
-    values = numpy.array([b[0] for b in merged])
-
-    def apply(p: numpy.ndarray) -> numpy.ndarray:
-        return values[numpy.minimum(numpy.searchsorted(edges, p, side="left"), len(values) - 1)]
-
-    return apply
 
 
 def per_label_probabilities(head, spans: HeadSpans, temperatures: Dict[str, float]) -> numpy.ndarray:
@@ -97,10 +85,13 @@ def study(model: Path, dev: Path, test: Path, head_name: str) -> Dict[str, objec
         else:
             per_label[label] = temperature  # too few or one-sided dev spans: fall back to the head's
     methods["temperature per label"] = per_label_probabilities(head, test_spans, per_label)
-    isotonic = pav(span_probabilities(head, dev_spans, 1.0), dev_spans.correct)
-    methods["isotonic regression"] = isotonic(methods["none"])
+    dev_posteriors = span_probabilities(head, dev_spans, 1.0)
+    platt = fit_platt(dev_posteriors, dev_spans.correct)
+    methods["Platt scaling of the span log-odds"] = apply_span_calibration(methods["none"], platt)
+    isotonic = fit_isotonic(dev_posteriors, dev_spans.correct)
+    methods["smoothed isotonic regression"] = apply_span_calibration(methods["none"], isotonic)
     return {
-        "model": str(model),
+        "model": Path(model).name,
         "head": head_name,
         "dev_spans": len(dev_spans.correct),
         "dev_correct": int(dev_spans.correct.sum()),
@@ -108,6 +99,7 @@ def study(model: Path, dev: Path, test: Path, head_name: str) -> Dict[str, objec
         "test_correct": int(test_spans.correct.sum()),
         "temperature": temperature,
         "per_label_temperatures": per_label,
+        "platt": platt,
         "methods": {name: scores(p, test_spans.correct) for name, p in methods.items()},
     }
 

@@ -75,6 +75,7 @@ from ..data_model import annotated_for, head_spans
 from . import crf
 from .model import CRF_PARAMS, DEFAULT_CRF_MODEL
 from .scorer import score_crf_spans
+from .span_calibration import apply_span_calibration
 
 
 @contextmanager
@@ -186,8 +187,9 @@ class CRFEntityRecognizer(LabelledHead):
     ``set_ents``), ``task`` (None: every example annotates this head; else only examples
     whose ``reference._.corpus`` is unset or equal), ``allowed_labels`` (None: all),
     ``max_span_length`` (label -> tokens), ``learn_rate_scale``, ``temperature`` (the
-    calibration temperature of the confidences; fitted and stored after training) and
-    ``calibration`` (what the fit measured, or None).
+    calibration temperature of the CRF's posteriors), ``span_calibration`` (None, or a map of
+    those posteriors to confidences: :mod:`.span_calibration`), both fitted and stored after
+    training, and ``calibration`` (what the fit measured, or None).
     ``confidence_threshold`` is an option of the loaded pipeline, not saved state: spans less
     confident are not written (set it in the config, or on the component after loading).
     Gold: :func:`head_spans` of the reference, made non-overlapping by
@@ -222,6 +224,7 @@ class CRFEntityRecognizer(LabelledHead):
             max_span_length=dict(max_span_length or {}),
             learn_rate_scale=learn_rate_scale,
             temperature=1.0,
+            span_calibration=None,
             calibration=None,
         )
         self.confidence_threshold = confidence_threshold
@@ -253,12 +256,14 @@ class CRFEntityRecognizer(LabelledHead):
         self.model.initialize(X=doc_sample)
 
     def predict(self, docs: Iterable[Doc]) -> List[Optional[crf.DecodedSpans]]:
-        """Viterbi spans per doc (None for a doc without content tokens), confidences at the
-        fitted temperature."""
+        """Viterbi spans per doc (None for a doc without content tokens), with the calibrated
+        confidences: posteriors at the fitted temperature, mapped by the fitted span calibration."""
         scores = self.content_scores(list(docs))
         keep = [i for i, found in enumerate(scores) if found is not None]
         decoded: List[Optional[crf.DecodedSpans]] = [None] * len(scores)
+        calibration = self.cfg.get("span_calibration")
         for i, spans in zip(keep, self.decode([scores[i] for i in keep], self.cfg.get("temperature", 1.0))):
+            spans.probabilities = apply_span_calibration(spans.probabilities, calibration)
             decoded[i] = spans
         return decoded
 
