@@ -21,22 +21,25 @@ SHORT_RUN_EPOCHS = 6
 
 
 def benchmark_corpus(
-    library: Path, corpus: Path, work: Path, max_epochs: int, transformer: Optional[str], compare_calibrations: bool
+    library: Path, corpus: Path, work: Path, max_epochs: int, transformer: Optional[str],
+    max_train_words: Optional[int], compare_calibrations: bool,
 ) -> Dict:
-    model = runs.train(library, corpus, work / "models" / corpus.name, max_epochs, transformer, work / "logs")
+    training = runs.training_corpus(corpus, work / "corpora" / corpus.name, max_train_words)
+    model = runs.train(library, training, work / "models" / corpus.name, max_epochs, transformer, work / "logs")
     predictions = work / "predictions" / f"{corpus.name}.json"
     runs.library_run(library, ["spans", model, corpus / "test.spacy", predictions], f"predict-{corpus.name}", work / "logs")
     result = runs.read_json(predictions)
     nlp = spacy.blank("en")
     gold = read_docs(corpus / "test.spacy", nlp.vocab)
-    train = read_docs(corpus / "train.spacy", nlp.vocab)
-    dev = read_docs(corpus / "dev.spacy", nlp.vocab)
+    train = read_docs(training / "train.spacy", nlp.vocab)
+    dev = read_docs(training / "dev.spacy", nlp.vocab)
     heads = {
         name: spans.score_head(gold, result["calibrated"][name], result["uncalibrated"][name])
         for name in result["calibrated"]
     }
     result = {
         "documents": {"train": len(train), "dev": len(dev), "test": len(gold)},
+        "train_words": sum(not token.is_space for doc in train for token in doc),
         "model": str(model.relative_to(work)),
         "calibration": result["calibration"],
         "heads": heads,
@@ -55,6 +58,8 @@ def main(
     work: Path = typer.Option(Path("training/realtext"), help="where models, predictions and logs go (not committed)"),
     output: Path = typer.Option(DEFAULT_OUTPUT, help="report stem: writes OUTPUT.json and OUTPUT.md"),
     max_epochs: int = typer.Option(SHORT_RUN_EPOCHS, help="training epochs (the sample workflow's by default)"),
+    max_train_words: Optional[int] = typer.Option(None, help="train on a seeded sample of whole training documents of about this many words"),
+    notes_per_file: int = typer.Option(100, help="notes timed from each --notes file (its first ones)"),
     transformer: Optional[str] = typer.Option(None, help="transformer name or folder (default: the config's)"),
     library_revision: Optional[str] = typer.Option(None, help="measure the library and configs as committed at this revision"),
     dosage_checked: Optional[Path] = typer.Option(None, help="a filled-in dosage check sample (see tools.realtext.dosage)"),
@@ -69,6 +74,7 @@ def main(
     report: Dict[str, object] = {
         "library": library_revision or git("rev-parse", "--short", "HEAD").decode().strip(),
         "max_epochs": max_epochs,
+        "max_train_words": max_train_words,
         "transformer": transformer or "configs/default.cfg",
         "corpora": {},
     }
@@ -76,7 +82,8 @@ def main(
     for corpus in corpora:
         logging.info("corpus %s", corpus.name)
         report["corpora"][corpus.name] = benchmark_corpus(
-            library, corpus.resolve(), work, max_epochs, transformer, compare_calibrations=library_revision is None
+            library, corpus.resolve(), work, max_epochs, transformer, max_train_words,
+            compare_calibrations=library_revision is None,
         )
     mentions = dosage.gold_mentions(
         {corpus.name: [doc for split in ("train", "dev", "test") for doc in read_docs(corpus / f"{split}.spacy", nlp.vocab)]
@@ -93,7 +100,7 @@ def main(
     if notes:
         model = work / "models" / corpora[0].name / "model-last"
         timings = work / "predictions" / "speed.json"
-        runs.library_run(library, ["speed", model, *[n.resolve() for n in notes], timings], "speed", work / "logs")
+        runs.library_run(library, ["speed", model, notes_per_file, *[n.resolve() for n in notes], timings], "speed", work / "logs")
         report["speed"] = dict(runs.read_json(timings), model=corpora[0].name)
     write_report(output, report, markdown(report))
     print(markdown(report))

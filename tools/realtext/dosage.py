@@ -1,7 +1,8 @@
 """How much of real Strength, Dosage, Frequency and Duration text the dosage parser reads.
 
 Per label: the gold mentions of the corpora and the share whose text
-:func:`clinical_ie.pipeline.dosage.parse_attribute` reads whole. A seeded sample of parsed
+:func:`clinical_ie.pipeline.dosage.parse_attribute` reads whole (:data:`READ_AS` for labels of
+other names). A seeded sample of parsed
 mentions is written (outside the repository: it holds corpus text) for checking by hand; a
 checked sample (each line's ``correct`` set to true or false) gives the parser's error rate.
 """
@@ -12,9 +13,22 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from clinical_ie.evaluation.metrics.spans import gold_entity_spans
-from clinical_ie.pipeline.dosage import PARSERS, normalized, parse_attribute
+from clinical_ie.pipeline.dosage import PARSERS, normalized
 
 CHECK_SAMPLE_SIZE = 50
+
+READ_AS = {"Dose": ("Strength", "Dosage")}
+"""Labels of other corpora whose strings the parser reads as one of these n2c2 labels (the ADE
+corpus's ``Dose`` holds amounts like n2c2's Strength and counts like its Dosage)."""
+
+
+def parse_mention(label: str, text: str):
+    """The first reading of ``text`` by the parsers of its label (None: none reads it)."""
+    for parser_label in READ_AS.get(label, (label,)):
+        found = normalized(parser_label, text)
+        if found is not None:
+            return found
+    return None
 
 
 def gold_mentions(docs_by_corpus: Dict[str, Sequence]) -> List[Dict[str, str]]:
@@ -23,7 +37,7 @@ def gold_mentions(docs_by_corpus: Dict[str, Sequence]) -> List[Dict[str, str]]:
     for corpus, docs in docs_by_corpus.items():
         for doc in docs:
             for span in gold_entity_spans(doc):
-                if span.label in PARSERS:
+                if span.label in PARSERS or span.label in READ_AS:
                     mentions.append({"corpus": corpus, "label": span.label, "text": doc.text[span.start:span.end]})
     return mentions
 
@@ -34,7 +48,7 @@ def parse_share(mentions: Sequence[Dict[str, str]]) -> Dict[str, Dict[str, objec
     for mention in mentions:
         row = result.setdefault(f"{mention['corpus']}/{mention['label']}", {"mentions": 0, "parsed": 0})
         row["mentions"] += 1
-        row["parsed"] += parse_attribute(mention["label"], mention["text"]) is not None
+        row["parsed"] += parse_mention(mention["label"], mention["text"]) is not None
     for row in result.values():
         row["share"] = row["parsed"] / row["mentions"]
     return result
@@ -43,12 +57,12 @@ def parse_share(mentions: Sequence[Dict[str, str]]) -> Dict[str, Dict[str, objec
 def write_check_sample(mentions: Sequence[Dict[str, str]], path: Path, seed: int = 0) -> None:
     """A seeded sample of :data:`CHECK_SAMPLE_SIZE` parsed mentions with what the parser made of
     them and ``correct: null``, for a person to fill in."""
-    parsed = [m for m in mentions if parse_attribute(m["label"], m["text"]) is not None]
+    parsed = [m for m in mentions if parse_mention(m["label"], m["text"]) is not None]
     sample = random.Random(seed).sample(parsed, min(CHECK_SAMPLE_SIZE, len(parsed)))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf8") as out:
         for mention in sample:
-            record = dict(mention, parsed=normalized(mention["label"], mention["text"]), correct=None)
+            record = dict(mention, parsed=parse_mention(mention["label"], mention["text"]), correct=None)
             out.write(json.dumps(record) + "\n")
 
 

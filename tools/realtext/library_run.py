@@ -11,8 +11,8 @@ writes JSON: offsets, labels, numbers, never note text.
   token is space, last token is space]``.
 - ``assertion BIOSCOPE.spacy OUT.json``: the targets of :func:`assertion_targets` and the
   assertion ``clinical_context`` gives each.
-- ``speed MODEL NOTES.jsonl... OUT.json``: words/s of the pipeline and of the encoder's limit
-  on each notes file (:func:`tools.realtext.speed.measure_speed`).
+- ``speed MODEL N NOTES.jsonl... OUT.json``: words/s of the pipeline and of the encoder's limit
+  on the first ``N`` notes of each notes file (:func:`tools.realtext.speed.measure_speed`).
 """
 
 import json
@@ -105,12 +105,12 @@ def assertion_command(gold_path: str, output: str) -> None:
     write_json(output, result)
 
 
-def speed_command(model: str, *arguments: str) -> None:
+def speed_command(model: str, notes_per_file: str, *arguments: str) -> None:
     sys.path.append(str(REPO_ROOT))  # after PYTHONPATH: the tools of this checkout, the library chosen
     from tools.realtext.speed import measure_speed
 
     *notes, output = arguments
-    write_json(output, measure_speed(model, [Path(p) for p in notes]))
+    write_json(output, measure_speed(model, [Path(p) for p in notes], int(notes_per_file)))
 
 
 COMMANDS = {"spans": spans_command, "assertion": assertion_command, "speed": speed_command}

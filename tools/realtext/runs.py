@@ -3,12 +3,19 @@
 import json
 import logging
 import os
+import random
+import shutil
 import subprocess
 import sys
 import tarfile
 from io import BytesIO
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
+
+from spacy.tokens import DocBin
+from spacy.vocab import Vocab
+
+import clinical_ie.pipeline  # noqa: F401  (registers the extensions the DocBins carry)
 
 from ..revisions import REPO_ROOT, git
 
@@ -44,6 +51,29 @@ def run_in(library: Path, command: Sequence[str], log_name: str, log_dir: Path) 
         raise RuntimeError(f"{log_name} failed (exit {result.returncode}); end of {log}:\n" + "\n".join(tail))
 
 
+def training_corpus(corpus: Path, folder: Path, max_words: Optional[int], seed: int = 0) -> Path:
+    """``corpus`` itself, or with ``max_words``: a folder whose ``train.spacy`` holds whole training
+    documents drawn in a seeded order until they reach ``max_words`` words (its ``dev.spacy`` and
+    ``test.spacy`` are the corpus's)."""
+    if max_words is None:
+        return corpus
+    train = folder / "train.spacy"
+    if not train.exists():
+        docs = list(DocBin(store_user_data=True).from_disk(corpus / "train.spacy").get_docs(Vocab()))
+        random.Random(seed).shuffle(docs)
+        chosen, words = [], 0
+        for doc in docs:
+            if words >= max_words:
+                break
+            chosen.append(doc)
+            words += sum(not token.is_space for token in doc)
+        folder.mkdir(parents=True, exist_ok=True)
+        DocBin(docs=chosen, store_user_data=True).to_disk(train)
+        for split in ("dev", "test"):
+            shutil.copyfile(corpus / f"{split}.spacy", folder / f"{split}.spacy")
+    return folder
+
+
 def train(library: Path, corpus: Path, output: Path, max_epochs: int, transformer: Optional[str], log_dir: Path) -> Path:
     """``spacy train configs/default.cfg`` of ``library`` on ``corpus/{train,dev}.spacy`` with the
     short-run defaults (only the paths, the epochs and the transformer overridden); returns
@@ -57,7 +87,7 @@ def train(library: Path, corpus: Path, output: Path, max_epochs: int, transforme
                "--training.max_epochs", max_epochs]
     if transformer:
         command += ["--components.transformer.model.name", transformer]
-    run_in(library, command, f"train-{corpus.name}", log_dir)
+    run_in(library, command, f"train-{output.name}", log_dir)
     return model
 
 

@@ -24,10 +24,16 @@ REPETITIONS = 3
 LIMIT_BATCH_WORDPIECES = 8192
 
 
-def read_notes(path: Path) -> List[str]:
-    """The ``text`` of each line of a JSON Lines file."""
+def read_notes(path: Path, limit: int) -> List[str]:
+    """The ``text`` of the first ``limit`` lines of a JSON Lines file."""
+    texts = []
     with path.open(encoding="utf8") as lines:
-        return [json.loads(line)["text"] for line in lines if line.strip()]
+        for line in lines:
+            if len(texts) == limit:
+                break
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    return texts
 
 
 def measure_notes(nlp, texts: Sequence[str]) -> Dict[str, object]:
@@ -52,10 +58,10 @@ def measure_notes(nlp, texts: Sequence[str]) -> Dict[str, object]:
     }
 
 
-def measure_speed(model: str, notes_files: Sequence[Path]) -> Dict[str, object]:
-    """:func:`measure_notes` per notes file (named by its stem), on ``torch``'s CPU threads."""
+def measure_speed(model: str, notes_files: Sequence[Path], notes_per_file: int) -> Dict[str, object]:
+    """:func:`measure_notes` on the first ``notes_per_file`` notes of each file (named by its stem)."""
     nlp = spacy.load(model)
     result = {"torch_threads": torch.get_num_threads()}
     for path in notes_files:
-        result[path.stem] = measure_notes(nlp, read_notes(path))
+        result[path.stem] = measure_notes(nlp, read_notes(path, notes_per_file))
     return result
