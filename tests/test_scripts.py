@@ -11,8 +11,8 @@ SCRIPTS = sorted((REPO_ROOT / "scripts").glob("*.py"))
 TOOLS = sorted(
     path.stem for path in (REPO_ROOT / "tools").glob("*.py")
     if path.stem not in ("__init__", "measure", "reports", "revisions")
-) + ["sample"]
-"""Tool modules run as ``python -m tools.NAME`` (``measure``, ``reports`` and ``revisions`` are helpers)."""
+) + sorted(path.parent.name for path in (REPO_ROOT / "tools").glob("*/__main__.py"))
+"""Tool modules and packages run as ``python -m tools.NAME`` (``measure``, ``reports`` and ``revisions`` are helpers)."""
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])

@@ -24,7 +24,8 @@ from clinical_ie.annotate.measure import count_words
 from clinical_ie.evaluation.evaluate import predict_docs, read_docs
 from clinical_ie.evaluation.metrics import gold_entity_spans, predicted_entity_spans, score_spans
 
-from .benchmark import notes_to_words, recorded_transformer_inputs, time_pipeline, window_summary
+from .benchmark.texts import notes_to_words
+from .benchmark.timing import recorded_transformer_inputs, time_pipeline, window_summary
 from .reports import write_report
 from .revisions import REPO_ROOT
 

@@ -165,4 +165,6 @@ def test_library_wheel_holds_the_library_only(built_package):
     assert any(name == "clinical_ie/pipeline/crf_ner/component.py" for name in modules)
     assert all(name.startswith("clinical_ie/") for name in modules), modules
     assert not [name for name in modules if any(tool in name for tool in ("sample", "benchmark", "packaging", "tools/", "tests/"))]
+    data_files = ("context/triggers.jsonl", "sections/headers.jsonl", "dosage/units.jsonl", "dosage/frequencies.jsonl")
+    assert {f"clinical_ie/pipeline/{path}" for path in data_files} <= set(names)
 

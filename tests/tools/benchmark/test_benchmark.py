@@ -12,19 +12,12 @@ import spacy
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config
 
-import tools.benchmark
-from tools.benchmark import (
-    BenchmarkSettings,
-    bio_label_names,
-    in_fresh_process,
-    limit_inputs,
-    peer_training_examples,
-    pipeline_peak_memory,
-    results_markdown,
-    run_benchmark,
-    windowed_throughput,
-    write_results,
-)
+from tools.benchmark import TARGETS, BenchmarkSettings, memory, results_markdown, run, run_benchmark, write_results
+from tools.benchmark.memory import pipeline_peak_memory
+from tools.benchmark.peer import bio_label_names, peer_training_examples
+from tools.benchmark.timing import limit_inputs
+from tools.benchmark.training import windowed_throughput
+from tools.measure import in_fresh_process
 from clinical_ie.evaluation.evaluate import read_docs
 from clinical_ie.corpora.prepare import prepare_corpus
 from tests.util import REPO_ROOT, SAMPLE_DIR
@@ -78,7 +71,8 @@ def test_peak_memory_is_measured_in_a_fresh_process(untrained_pipeline):
 
 def test_run_benchmark_gives_every_measurement(untrained_pipeline, tmp_path, monkeypatch):
     model, train, test = untrained_pipeline
-    monkeypatch.setattr(tools.benchmark, "in_fresh_process", lambda function, *args: function(*args))
+    for module in (run, memory):  # the modules that start fresh processes
+        monkeypatch.setattr(module, "in_fresh_process", lambda function, *args: function(*args))
     settings = BenchmarkSettings(
         repetitions=1,
         min_words=600,
@@ -107,7 +101,7 @@ def test_run_benchmark_gives_every_measurement(untrained_pipeline, tmp_path, mon
     assert results["training"]["hf_trainer"]["words_per_second"] > 0
     for system in ("ours", "quantized", "peer"):
         assert 0 <= results["accuracy"][system]["f1"] <= 1
-    assert set(results["targets"]) == set(tools.benchmark.TARGETS)
+    assert set(results["targets"]) == set(TARGETS)
     assert results["machine"]["versions"]["spacy"]
     assert results["heads"]["words"] == texts["corpus_words"]
     assert all(speed["words_per_second"] > 0 for speed in results["heads"]["words_per_second"].values())
