@@ -1,6 +1,6 @@
 """Words per second of a trained pipeline against its encoder's limit, on real notes by length.
 
-The limit (:func:`tools.benchmark.limit_inputs`): each note's wordpieces cut once into windows of
+The limit (:func:`tools.benchmark.timing.limit_inputs`): each note's wordpieces cut once into windows of
 at most 512, sorted by length and batched, run through the pipeline's own Hugging Face model in
 eval mode; nothing else (no tokenizer, alignment, heads or Docs). Ours: ``nlp.pipe`` end to end.
 Both on the same notes, repetitions interleaved, medians reported; the batch size of ``nlp.pipe``
@@ -17,7 +17,7 @@ import torch
 
 from clinical_ie.annotate.measure import count_words
 
-from ..benchmark import limit_inputs, time_forward, time_pipeline, tune_batch_size
+from ..benchmark.timing import limit_inputs, time_forward, time_pipeline, tune_batch_size
 
 BATCH_SIZES = (4, 16, 64)
 REPETITIONS = 3
