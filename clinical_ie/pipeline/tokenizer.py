@@ -11,7 +11,10 @@ boundaries of medication notes fall on token boundaries:
   ``1-2tabs``; spaCy already splits hyphens before letters);
 - ``(`` ``)`` ``[`` ``]`` split inside words (``tab(s)`` -> ``tab ( s )``);
 - ``#`` splits (``Tylenol#3`` -> ``Tylenol # 3``); a list number's period splits
-  (``1.Insulin`` -> ``1 . Insulin``);
+  (``1.Insulin`` -> ``1 . Insulin``), as does a period between a word and a footnote number
+  (``cisplatin.1``);
+- ``;`` and ``*`` split inside words (drug labels list ``steroids;alcohol*;antacids``), and a
+  hyphen ending a word splits from it (``aluminum- or magnesium-containing``);
 - a period after a single capital splits (``vitamin K.``), and spaCy's exceptions for
   single letters with a period (``h.`` in ``q12h.``) and emoticons (``):`` in
   ``tab(s):``) are dropped; URLs need a scheme or ``www.``.
@@ -54,10 +57,14 @@ CLINICAL_INFIXES = (
     r"[()\[\]]",  # tab(s)
     r"#",  # Tylenol#3
     rf"(?<=[0-9])\.(?=[{ALPHA}])",  # 1.Insulin (list numbering)
+    rf"(?<=[{ALPHA}])\.(?=[0-9])",  # cisplatin.1 (a footnote number)
+    r";",  # steroids;alcohol (lists without spaces)
+    r"\*",  # alcohol* (a footnote mark)
 )
 CLINICAL_PREFIXES = (r"/",)
 CLINICAL_SUFFIXES = (
     r"/",
+    rf"(?<=[{ALPHA}])-",  # aluminum- or magnesium-containing
     r"(?<=(?<![A-Za-z])[A-Z])\.",  # vitamin K.
     r"(?<=[A-Za-z]\.[A-Za-z]\.)\.",  # q.i.d.. -> q.i.d. + .
 )

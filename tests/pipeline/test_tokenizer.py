@@ -36,6 +36,13 @@ def nlp():
         ("q.i.d..", ["q.i.d.", "."]),
         ("<3 days", ["<", "3", "days"]),
         ("2.5mg", ["2.5", "mg"]),
+        ("steroids;alcohol*;antacids", ["steroids", ";", "alcohol", "*", ";", "antacids"]),
+        ("cisplatin.1", ["cisplatin", ".", "1"]),
+        ("1500\u200amg/d", ["1500", "\u200a", "mg", "/", "d"]),
+        ("5-10 mg", ["5", "-", "10", "mg"]),
+        ("(aspirin-induced)", ["(", "aspirin", "-", "induced", ")"]),
+        ("co-trimoxazole", ["co", "-", "trimoxazole"]),
+        ("aluminum- or", ["aluminum", "-", "or"]),
     ],
 )
 def test_clinical_splits(nlp, text, tokens):

@@ -52,13 +52,8 @@ def spans_of(doc, key):
 
 
 def predict_spans(nlp, gold_docs, heads):
-    """Spans of each head per document, the pipeline run on the gold tokens."""
-    inputs = []
-    for gold in gold_docs:
-        doc = Doc(nlp.vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])
-        doc._.doc_id = gold._.doc_id
-        inputs.append(doc)
-    docs = list(nlp.pipe(inputs, batch_size=8))
+    """Spans of each head per document, the pipeline run on the text (its own tokenizer, as in use)."""
+    docs = list(nlp.pipe((gold.text for gold in gold_docs), batch_size=8))
     return {name: [spans_of(doc, key) for doc in docs] for name, key in heads.items()}
 
 
