@@ -11,9 +11,12 @@ Token positions are indices into the document's tokens; nothing here reads a Doc
    inside it and is then dropped.
 3. :func:`trigger_scopes`: a forward scope runs from the trigger to the end of its
    segment, at most ``max_scope`` tokens, and stops at a termination term or at a
-   trigger of another category on the same axis; a backward scope likewise to the left.
+   trigger of another category on the same axis (but a speculation does not stop a
+   negation); a backward scope likewise to the left.
 4. :func:`classify_targets`: of the triggers whose scope holds a target's first token,
-   the nearest wins on each axis (ties: category order in :mod:`.triggers`). Without
+   the nearest wins on each axis (ties: category order in :mod:`.triggers`), except that a
+   negation outranks a speculation ("no infiltrate to suggest pneumonia", "does not appear
+   enlarged": the speculation is negated, and the finding absent). Without
    one, the target's section gives a default (``family_history`` -> ``family``;
    ``allergies`` -> ``allergy`` unless the section holds "NKDA"); else ``present`` and,
    for medications, ``active``.
@@ -36,6 +39,7 @@ from .triggers import (
     ASSERTION_OF_CATEGORY,
     NEGATED,
     NO_KNOWN_ALLERGIES,
+    POSSIBLE,
     PSEUDO,
     STATUS,
     STATUS_OF_CATEGORY,
@@ -153,8 +157,11 @@ def segment_index(boundaries: Sequence[int], position: int) -> int:
 
 
 def _blocks(blocker: TriggerRule, rule: TriggerRule, axis: str) -> bool:
-    """Whether ``blocker`` ends the scope of ``rule`` (on ``axis``)."""
+    """Whether ``blocker`` ends the scope of ``rule`` (on ``axis``); a speculation does not end a
+    negation's scope, which holds what is speculated ("no infiltrate to suggest pneumonia")."""
     if axis not in blocker.axes:
+        return False
+    if rule.category == NEGATED and blocker.category == POSSIBLE:
         return False
     return blocker.category == TERMINATE or (blocker.direction is not None and blocker.category != rule.category)
 
@@ -256,6 +263,8 @@ def classify_targets(
                 _offer(assertions, category, distance, ASSERTION_RANK[category])
             if target.is_medication and (STATUS in trigger.rule.axes or category == NEGATED):
                 _offer(statuses, category, distance, STATUS_RANK[category])
+        if NEGATED in assertions:
+            assertions.pop(POSSIBLE, None)
         index = bisect_right(section_starts, target.start) - 1
         section = sections[index].label if index >= 0 and target.start < sections[index].end else None
         default_assertion = section_assertions.get(section, "present")

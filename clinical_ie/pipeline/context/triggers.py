@@ -48,6 +48,7 @@ STATUS_OF_CATEGORY = {
 """Medication-status categories in tie-break order."""
 
 NEGATED = "negated_existence"
+POSSIBLE = "possible_existence"
 NO_KNOWN_ALLERGIES = "no_known_allergies"
 TERMINATE = "terminate"
 PSEUDO = "pseudo"

@@ -392,3 +392,29 @@ def test_resolve_overlaps_keeps_longest_and_drops_pseudo():
         TriggerMatch(9, 10, negation),
     ]
     assert resolve_overlaps(matches) == [TriggerMatch(0, 3, discontinued), TriggerMatch(9, 10, negation)]
+
+
+@pytest.mark.parametrize(
+    "text, mentions, expected",
+    [
+        # post-position negation
+        ("A pneumothorax was not seen.", ["pneumothorax"], ["absent"]),
+        ("The left ureter was not visualized.", ["ureter"], ["absent"]),
+        ("Hydronephrosis has been excluded.", ["Hydronephrosis"], ["absent"]),
+        # speculation cues of radiology and biomedical writing (BioScope's)
+        ("Opacity consistent with pneumonia.", ["pneumonia"], ["possible"]),
+        ("The density may represent atelectasis.", ["atelectasis"], ["possible"]),
+        ("Findings suggestive of viral illness.", ["viral illness"], ["possible"]),
+        ("A urinoma cannot be completely excluded.", ["urinoma"], ["possible"]),
+        # a speculation inside a negation's scope is negated
+        ("No focal infiltrate to suggest pneumonia.", ["infiltrate", "pneumonia"], ["absent", "absent"]),
+        ("The kidney does not appear enlarged.", ["enlarged"], ["absent"]),
+        # scopes over coordinated lists, both directions
+        ("No fever, chills, or night sweats.", ["fever", "chills", "night sweats"], ["absent"] * 3),
+        ("Lack of edema, ascites and effusion.", ["edema", "ascites", "effusion"], ["absent"] * 3),
+        ("Fever, chills and rigors were ruled out.", ["Fever", "chills", "rigors"], ["absent"] * 3),
+    ],
+)
+def test_real_text_cues(blank, text, mentions, expected):
+    found = annotate(blank, text, [(m, "Problem") for m in mentions])
+    assert [found[m][0] for m in mentions] == expected
