@@ -2,26 +2,39 @@
 
 import logging
 from pathlib import Path
+from typing import List, Optional
 
 import typer
 
 from clinical_ie.corpora import ConversionError
 from clinical_ie.corpora.layout import CorpusLayoutError
-from clinical_ie.corpora.prepare import prepare_corpus
+from clinical_ie.corpora.prepare import CORPORA, prepare_corpus
 
 
 def main(
-    corpus: str = typer.Argument(..., help="n2c2 or handover"),
-    root: Path = typer.Argument(..., help="Data folder holding the split folders"),
+    corpus: str = typer.Argument(..., help=f"One of: {', '.join(CORPORA)}"),
+    root: Path = typer.Argument(..., help="Data folder holding the split folders (ade, bioscope: the corpus files)"),
     output_dir: Path = typer.Argument(..., help="Where train/dev/test.spacy and reports go"),
-    seed: int = typer.Option(0, help="Seed of the dev split"),
-    dev_fraction: float = typer.Option(0.1, help="Share of training documents for dev (when the corpus has no dev split)"),
+    seed: int = typer.Option(0, help="Seed of the dev (and, for ade and bioscope, test) split"),
+    dev_fraction: float = typer.Option(0.1, help="Share of training documents for dev (when the corpus has no dev split and --dev-size is not given)"),
+    dev_size: Optional[int] = typer.Option(None, help="Number of training documents for dev (ade and bioscope: default 25)"),
+    test_fraction: float = typer.Option(0.1, help="ade and bioscope (no test split of their own): share of documents for test"),
+    clinical_text: Optional[List[Path]] = typer.Option(None, help="bioscope: a CMC 2007 challenge file with the clinical part's words (repeat for each)"),
+    part: Optional[List[str]] = typer.Option(None, help="bioscope: keep only this part (clinical, abstracts, papers; repeatable)"),
     strict: bool = typer.Option(False, help="Fail at the first problem instead of skipping and counting it"),
 ):
     """Convert every split, print each conversion report, write them as JSON."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    options = {}
+    if corpus == "bioscope":
+        options = {"clinical_texts": clinical_text or (), "parts": part or None}
+    elif clinical_text or part:
+        typer.echo("error: --clinical-text and --part are bioscope options", err=True)
+        raise typer.Exit(2)
     try:
-        reports = prepare_corpus(corpus, root, output_dir, seed, dev_fraction, strict)
+        reports = prepare_corpus(
+            corpus, root, output_dir, seed, dev_fraction, strict, dev_size=dev_size, test_fraction=test_fraction, **options
+        )
     except (ConversionError, CorpusLayoutError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1)

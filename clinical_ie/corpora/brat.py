@@ -88,13 +88,17 @@ RELATION_LINE_FORMAT = "expected 'R<id>\\t<type> Arg1:<id> Arg2:<id>'"
 
 @dataclass
 class BratEntity:
-    """A ``T`` line: id, label, ``(start, end)`` fragments, line number, text field."""
+    """A ``T`` line: id, label, ``(start, end)`` fragments, line number, text field; other readers
+    build them too, with ``source_label`` the corpus's own label where they map it and ``file``
+    where the line is in another file than the document's."""
 
     id: str
     label: str
     fragments: List[Tuple[int, int]]
     line: int
     ann_text: Optional[str]
+    source_label: Optional[str] = None
+    file: Optional[str] = None
 
     @property
     def start(self) -> int:
@@ -336,6 +340,59 @@ def _resolve_relations(
     return kept
 
 
+def entity_spans(
+    doc: Doc,
+    entities: Iterable[BratEntity],
+    file: str,
+    report: ConversionReport,
+    labels: Optional[Collection[str]] = None,
+) -> Tuple[List[Span], List[dict], set]:
+    """The spans of ``entities`` in ``doc``, their ``doc._.brat_entities`` entries and every id read.
+
+    Each entity is counted as read, then kept or dropped with its reason: a repeated id
+    (``duplicate_id``), fragments outside the text (``offset_out_of_range``, ``bad_offsets``), a
+    label outside ``labels`` (``label_not_selected``), no token covered (``no_token``); problems
+    name ``file`` and the entity's line. A text field that differs from the text is kept and
+    listed in ``report.text_mismatches``. An entry carries ``source_label`` when the entity has
+    one (a label mapped by a reader).
+    """
+    spans, brat_entities, read_ids = [], [], set()
+    text = doc.text
+    for entity in entities:
+        report.entity_read(entity.label)
+        offsets_problem = _offsets_problem(entity, len(text))
+        if entity.id in read_ids:
+            reason, detail = "duplicate_id", f"entity id {entity.id} repeated"
+        elif offsets_problem is not None:
+            reason, detail = offsets_problem
+        elif labels is not None and entity.label not in labels:
+            reason, detail = "label_not_selected", ""
+        else:
+            reason, detail = None, ""
+        read_ids.add(entity.id)
+        span = _entity_span(doc, entity, report) if reason is None else None
+        if reason is None and span is None:
+            reason, detail = "no_token", "entity covers no token"
+        if reason is not None:
+            report.entity_dropped(reason)
+            if detail:
+                report.problem(entity.file or file, entity.line, reason, detail)
+            continue
+        if entity.ann_text is not None and not _text_field_matches(
+            text, entity.fragments, entity.ann_text
+        ):
+            detail = f"{entity.id} text field differs from the text"
+            report.text_mismatches.append(Issue(entity.file or file, entity.line, "text_mismatch", detail))
+        report.entity_kept(entity.label)
+        spans.append(span)
+        fragments = [list(fragment) for fragment in entity.fragments]
+        entry = {"id": entity.id, "label": entity.label, "fragments": fragments}
+        if entity.source_label is not None:
+            entry["source_label"] = entity.source_label
+        brat_entities.append(entry)
+    return spans, brat_entities, read_ids
+
+
 def read_brat_document(
     txt_path: Path,
     ann_path: Path,
@@ -359,46 +416,16 @@ def read_brat_document(
     entities = parsed.entities
     shift = _bom_offset_shift(text, entities, file, report) if txt_had_bom else 0
     doc = (nlp or shared_clinical_english()).make_doc(text)
-    spans, brat_entities, read_ids = [], [], set()
     for entity in entities:
-        report.entity_read(entity.label)
         entity.fragments = [(start - shift, end - shift) for start, end in entity.fragments]
-        offsets_problem = _offsets_problem(entity, len(text))
-        if entity.id in read_ids:
-            reason, detail = "duplicate_id", f"entity id {entity.id} repeated"
-        elif offsets_problem is not None:
-            reason, detail = offsets_problem
-        elif labels is not None and entity.label not in labels:
-            reason, detail = "label_not_selected", ""
-        else:
-            reason, detail = None, ""
-        read_ids.add(entity.id)
-        span = _entity_span(doc, entity, report) if reason is None else None
-        if reason is None and span is None:
-            reason, detail = "no_token", "entity covers no token"
-        if reason is not None:
-            report.entity_dropped(reason)
-            if detail:
-                report.problem(file, entity.line, reason, detail)
-            continue
-        if entity.ann_text is not None and not _text_field_matches(
-            text, entity.fragments, entity.ann_text
-        ):
-            detail = f"{entity.id} text field differs from the .txt"
-            report.text_mismatches.append(Issue(file, entity.line, "text_mismatch", detail))
-        report.entity_kept(entity.label)
-        spans.append(span)
-        fragments = [list(fragment) for fragment in entity.fragments]
-        brat_entities.append({"id": entity.id, "label": entity.label, "fragments": fragments})
+    spans, brat_entities, read_ids = entity_spans(doc, entities, file, report, labels)
     kept = {entity["id"]: entity for entity in brat_entities}
     doc._.relations = _resolve_relations(parsed.relations, read_ids, kept, file, report)
     _resolve_attributes(parsed, kept, file, report)
     for span in spans:
         if "assertion" in kept[span.id_]:
             span._.assertion = kept[span.id_]["assertion"]
-    spans.sort(key=lambda s: (s.start, s.end, s.label_))
-    doc.spans[ENTITIES_SPANS_KEY] = spans
-    doc.ents = select_ents(spans, report)
+    store_gold_spans(doc, spans, report)
     set_line_sentence_starts(doc, keep_together=spans)
     doc._.doc_id = txt_path.stem
     doc._.corpus = "n2c2"
@@ -406,6 +433,13 @@ def read_brat_document(
     report.documents += 1
     report.tokens += len(doc)
     return doc
+
+
+def store_gold_spans(doc: Doc, spans: List[Span], report: ConversionReport) -> None:
+    """Every gold span sorted into ``doc.spans["entities"]``; ``doc.ents`` chosen by :func:`select_ents`."""
+    spans = sorted(spans, key=lambda s: (s.start, s.end, s.label_))
+    doc.spans[ENTITIES_SPANS_KEY] = spans
+    doc.ents = select_ents(spans, report)
 
 
 def brat_pairs(folder: Path, report: ConversionReport) -> Iterator[Tuple[Path, Path]]:

@@ -13,7 +13,13 @@ HANDOVER_SPLITS = {
     "dev": ("validation", "dev", "set2"),
     "test": ("test", "set3"),
 }
-SPLITS_BY_CORPUS = {"n2c2": N2C2_SPLITS, "handover": HANDOVER_SPLITS}
+DDI_SPLITS = {
+    "train": ("Train", "DDICorpus/Train"),
+    "test": ("Test/Test for DrugNER task", "DDICorpus/Test/Test for DrugNER task"),
+}
+SPLITS_BY_CORPUS = {"n2c2": N2C2_SPLITS, "handover": HANDOVER_SPLITS, "ddi": DDI_SPLITS}
+UNSPLIT_CORPORA = ("ade", "bioscope")
+"""Corpora distributed without splits: their folder holds the files themselves."""
 
 HOW_TO_GET = {
     "n2c2": (
@@ -29,11 +35,31 @@ HOW_TO_GET = {
         "or CSIRO's data access portal, and put the token files in {root}/train/, "
         "{root}/validation/ and {root}/test/"
     ),
+    "ddi": (
+        "The DDI corpus 2013 (CC BY-NC 4.0) is DDICorpus-2013.zip of "
+        "https://github.com/isegura/DDICorpus : unzip it into {root}/ (DDICorpus/Train/ and "
+        "DDICorpus/Test/Test for DrugNER task/)"
+    ),
+    "ade": (
+        "The ADE corpus (ADE-Corpus-V2) is DRUG-AE.rel and DRUG-DOSE.rel, e.g. in ADE-Corpus-V2/ of "
+        "https://github.com/trunghlt/AdverseDrugReaction : put them in {root}/"
+    ),
+    "bioscope": (
+        "BioScope is bioscope.zip of https://rgai.inf.u-szeged.hu/node/105 : unzip it into {root}/ "
+        "(abstracts.xml, full_papers.xml, clinical_merger/); its clinical words are the 2007 CMC "
+        "Medical NLP Challenge files, given with --clinical-text"
+    ),
 }
 
 
 class CorpusLayoutError(ValueError):
     """A data folder is missing or holds none of the expected split folders."""
+
+
+def check_corpus_folder(corpus: str, root: Path) -> None:
+    """Raise :class:`CorpusLayoutError`, saying how to get the corpus, when ``root`` is no folder."""
+    if not Path(root).is_dir():
+        raise CorpusLayoutError(f"Data folder {root} does not exist. {HOW_TO_GET[corpus].format(root=root)}")
 
 
 def find_split_dirs(corpus: str, root: Path) -> Dict[str, List[Path]]:
@@ -42,8 +68,7 @@ def find_split_dirs(corpus: str, root: Path) -> Dict[str, List[Path]]:
         raise CorpusLayoutError(f"Unknown corpus '{corpus}': use one of {sorted(SPLITS_BY_CORPUS)}")
     root = Path(root)
     how_to_get = HOW_TO_GET[corpus].format(root=root)
-    if not root.is_dir():
-        raise CorpusLayoutError(f"Data folder {root} does not exist. {how_to_get}")
+    check_corpus_folder(corpus, root)
     found = {}
     for split, names in SPLITS_BY_CORPUS[corpus].items():
         dirs = [root / name for name in names if (root / name).is_dir()]

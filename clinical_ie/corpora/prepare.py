@@ -7,15 +7,19 @@ from typing import Collection, Dict, Iterator, List, Optional
 from spacy.tokens import Doc
 
 from ..evaluation.metrics.handover import training_categories
+from .ade import read_ade_corpus
+from .bioscope import read_bioscope_folder
 from .brat import read_brat_folder
+from .ddi import read_ddi_folder
 from .handover import read_handover_folder
-from .layout import CorpusLayoutError, find_split_dirs
+from .layout import UNSPLIT_CORPORA, CorpusLayoutError, check_corpus_folder, find_split_dirs
 from .conversion_report import ConversionReport
-from .split import split_dev, write_docbin
+from .split import split_dev, split_off, write_docbin
 
 logger = logging.getLogger(__name__)
 
-SOURCE_FORMAT = {"n2c2": "brat", "handover": "handover"}
+SOURCE_FORMAT = {"n2c2": "brat", "handover": "handover", "ddi": "ddi", "ade": "ade", "bioscope": "bioscope"}
+CORPORA = tuple(SOURCE_FORMAT)
 
 
 def read_split(
@@ -32,6 +36,8 @@ def read_split(
     for folder in folders:
         if corpus == "n2c2":
             yield from read_brat_folder(folder, report)
+        elif corpus == "ddi":
+            yield from read_ddi_folder(folder, report)
         else:
             yield from read_handover_folder(folder, report, training_categories=found_in_training)
 
@@ -43,18 +49,26 @@ def prepare_corpus(
     seed: int = 0,
     dev_fraction: float = 0.1,
     strict: bool = False,
+    dev_size: Optional[int] = None,
+    test_fraction: float = 0.1,
+    **reader_options,
 ) -> Dict[str, ConversionReport]:
     """Convert every split of ``root``; write ``<split>.spacy`` and ``report-<split>.json``.
 
     ``dev`` is the corpus's own development split when it has one (handover
-    ``validation/``), otherwise a ``dev_fraction`` share of the training documents chosen
-    by ``seed``. A test split is required: the workflow evaluates on it. The training
-    split is read first: the handover categories found in it are accepted in the others.
+    ``validation/``), otherwise ``dev_size`` training documents (when given) or a
+    ``dev_fraction`` share of them, chosen by ``seed``. A test split is required: the workflow
+    evaluates on it. The training split is read first: the handover categories found in it
+    are accepted in the others. A corpus distributed without splits (:data:`UNSPLIT_CORPORA`)
+    goes to :func:`prepare_unsplit_corpus`.
     """
+    if corpus in UNSPLIT_CORPORA:
+        return prepare_unsplit_corpus(
+            corpus, root, output_dir, seed, dev_size or 25, test_fraction, strict, **reader_options
+        )
     splits = find_split_dirs(corpus, root)
     if "test" not in splits:
         raise CorpusLayoutError(f"No test folder in {root}: the evaluate step needs one.")
-    output_dir.mkdir(parents=True, exist_ok=True)
     reports = {}
     docs_by_split = {}
     found_in_training = None
@@ -65,13 +79,49 @@ def prepare_corpus(
         if split == "train":
             found_in_training = training_categories(docs_by_split["train"])
     if "dev" not in docs_by_split:
-        docs_by_split["train"], docs_by_split["dev"] = split_dev(docs_by_split["train"], dev_fraction, seed)
-        logger.info(
-            "dev: %d of %d training documents (seed %d)",
-            len(docs_by_split["dev"]), len(docs_by_split["dev"]) + len(docs_by_split["train"]), seed,
-        )
+        train = docs_by_split["train"]
+        if dev_size is None:
+            docs_by_split["train"], docs_by_split["dev"] = split_dev(train, dev_fraction, seed)
+        else:
+            docs_by_split["train"], docs_by_split["dev"] = split_off(train, dev_size, seed)
+        logger.info("dev: %d of %d training documents (seed %d)", len(docs_by_split["dev"]), len(train), seed)
+    _write_splits(docs_by_split, reports, output_dir)
+    return reports
+
+
+def prepare_unsplit_corpus(
+    corpus: str,
+    root: Path,
+    output_dir: Path,
+    seed: int = 0,
+    dev_size: int = 25,
+    test_fraction: float = 0.1,
+    strict: bool = False,
+    **reader_options,
+) -> Dict[str, ConversionReport]:
+    """Convert a corpus distributed without splits (ADE, BioScope) into train / dev / test.
+
+    ``test`` is ``round(test_fraction * n)`` documents chosen by ``seed``, ``dev`` then
+    ``dev_size`` of the others (seed ``seed + 1``). One report covers the reading
+    (``report-all.json``); ``reader_options`` go to the reader (bioscope: ``clinical_texts``,
+    ``parts``).
+    """
+    check_corpus_folder(corpus, root)
+    report = ConversionReport(SOURCE_FORMAT[corpus], strict=strict)
+    if corpus == "ade":
+        docs = list(read_ade_corpus(root, report))
+    else:
+        docs = list(read_bioscope_folder(root, report, **reader_options))
+    rest, test = split_off(docs, round(test_fraction * len(docs)), seed)
+    train, dev = split_off(rest, min(dev_size, len(rest)), seed + 1)
+    logger.info("%s: %d train, %d dev, %d test documents (seed %d)", corpus, len(train), len(dev), len(test), seed)
+    _write_splits({"train": train, "dev": dev, "test": test}, {"all": report}, Path(output_dir))
+    return {"all": report}
+
+
+def _write_splits(docs_by_split: Dict[str, List[Doc]], reports: Dict[str, ConversionReport], output_dir: Path) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
     for split, docs in docs_by_split.items():
         write_docbin(docs, output_dir / f"{split}.spacy")
-    for split, report in reports.items():
-        report.write_json(output_dir / f"report-{split}.json")
-    return reports
+    for name, report in reports.items():
+        report.write_json(output_dir / f"report-{name}.json")

@@ -1,4 +1,4 @@
-"""DocBin files, the deterministic dev split and SamBD-style sentence down-sampling."""
+"""DocBin files, deterministic dev and test splits and SamBD-style sentence down-sampling."""
 
 import logging
 from bisect import bisect_right
@@ -47,22 +47,30 @@ def read_docbin(path: Path, vocab: Optional[Vocab] = None) -> List[Doc]:
     return list(DocBin().from_disk(path).get_docs(vocab or shared_clinical_english().vocab))
 
 
-def split_dev(docs: List[Doc], fraction: float = 0.1, seed: int = 0) -> Tuple[List[Doc], List[Doc]]:
-    """Split documents into ``(train, dev)``: dev is ``round(fraction * n)`` documents.
+def split_off(docs: List[Doc], count: int, seed: int = 0) -> Tuple[List[Doc], List[Doc]]:
+    """Split documents into ``(rest, chosen)``: ``count`` documents chosen by ``seed``.
 
-    Which documents go to dev depends only on the seed and the ``doc._.doc_id`` set
+    Which documents are chosen depends only on the seed and the ``doc._.doc_id`` set
     (not on input order); both lists keep the input order.
     """
-    if not 0 <= fraction < 1:
-        raise ValueError(f"fraction must be in [0, 1), got {fraction}")
+    if not 0 <= count <= len(docs):
+        raise ValueError(f"count must be in [0, {len(docs)}], got {count}")
     ids = sorted(doc._.doc_id for doc in docs)
     if len(set(ids)) != len(ids):
         raise ValueError("documents must have distinct doc._.doc_id values")
     random.Random(seed).shuffle(ids)
-    dev_ids = set(ids[: round(fraction * len(ids))])
-    train = [doc for doc in docs if doc._.doc_id not in dev_ids]
-    dev = [doc for doc in docs if doc._.doc_id in dev_ids]
-    return train, dev
+    chosen_ids = set(ids[:count])
+    rest = [doc for doc in docs if doc._.doc_id not in chosen_ids]
+    chosen = [doc for doc in docs if doc._.doc_id in chosen_ids]
+    return rest, chosen
+
+
+def split_dev(docs: List[Doc], fraction: float = 0.1, seed: int = 0) -> Tuple[List[Doc], List[Doc]]:
+    """Split documents into ``(train, dev)``: dev is ``round(fraction * n)`` documents
+    chosen by :func:`split_off`."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f"fraction must be in [0, 1), got {fraction}")
+    return split_off(docs, round(fraction * len(docs)), seed)
 
 
 def _shifted_fragments(

@@ -7,7 +7,7 @@ from clinical_ie.pipeline.data_model import ENTITIES_SPANS_KEY
 from clinical_ie.corpora.brat import brat_ann_lines, read_brat_document
 from clinical_ie.corpora.handover import handover_doc
 from clinical_ie.corpora.conversion_report import ConversionReport
-from clinical_ie.corpora.split import downsample_sentences, split_dev
+from clinical_ie.corpora.split import downsample_sentences, split_dev, split_off
 from clinical_ie.pipeline.tokenizer import shared_clinical_english
 
 from tests.util import ann_line, write_bytes
@@ -99,3 +99,13 @@ def test_downsampling_keeps_handover_categories_aligned(tmp_path):
     assert sampled._.token_categories == ["NA", "PatientIntroduction_CurrentBed", "NA"]
     assert sampled._.baseline_categories == ["NA", "NA", "NA"]
     assert [e.text for e in sampled.ents] == ["4"]
+
+
+def test_split_off_takes_a_count_by_seed():
+    docs = named_docs(40)
+    rest, chosen = split_off(docs, 25, seed=3)
+    assert len(chosen) == 25 and len(rest) == 15 and set(ids(rest)).isdisjoint(ids(chosen))
+    assert sorted(ids(split_off(docs[::-1], 25, 3)[1])) == sorted(ids(chosen))
+    assert split_dev(docs, 0.25, 3)[1] == split_off(docs, 10, 3)[1]
+    with pytest.raises(ValueError):
+        split_off(docs, 41)
