@@ -2,8 +2,9 @@
 
 Steps (``package_pipeline``): load the trained pipeline, drop the training notes' strings
 from the string store, clear data paths from the config, write ``meta.json`` (licence notes
-from the training corpora's terms), a model card and ``LICENSE``, run ``spacy package``, build this library's wheel beside it, and audit every file
-of the built artifacts for strings of the training notes.
+from the training corpora's terms), a model card and ``LICENSE``, run ``spacy package``,
+build this library's wheel beside it, and audit every file of the built artifacts for
+strings of the training notes.
 """
 
 import importlib
