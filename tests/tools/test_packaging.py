@@ -193,4 +193,6 @@ def test_library_wheel_holds_the_library_only(built_package):
     assert not [name for name in modules if any(tool in name for tool in ("sample", "benchmark", "packaging", "tools/", "tests/"))]
     data_files = ("context/triggers.jsonl", "sections/headers.jsonl", "dosage/units.jsonl", "dosage/frequencies.jsonl")
     assert {f"clinical_ie/pipeline/{path}" for path in data_files} <= set(names)
+    definitions = ("drug-mention", "attribute-mention", "annotation-error")
+    assert {f"clinical_ie/annotate/structure_definitions/StructureDefinition-{name}.json" for name in definitions} <= set(names)
 
