@@ -2,9 +2,9 @@
 
 Steps (``package_pipeline``): load the trained pipeline, drop the training notes' strings
 from the string store, clear data paths from the config, write ``meta.json`` (licence notes
-from the training corpora's terms), a model card and ``LICENSE``, run ``spacy package``,
-build this library's wheel beside it, and audit every file of the built artifacts for
-strings of the training notes.
+from the training corpora's terms), a model card, ``LICENSE`` and ``LICENSES_SOURCES``, run
+``spacy package``, build this library's wheel beside it, and audit every file of the built
+artifacts for strings of the training notes.
 """
 
 import importlib
@@ -367,6 +367,14 @@ def model_license_text(meta: dict) -> str:
     )
 
 
+def licenses_sources(meta: dict) -> str:
+    """The package's ``LICENSES_SOURCES`` (spaCy's file for the terms of a model's data sources):
+    each training corpus with its terms, and the base transformer."""
+    corpora = [f"{row['corpus']}: {row['description']}\n  terms: {row['terms']}" for row in meta["training_corpora"]]
+    base = f"base transformer: {meta.get('base_transformer')}\n  terms: its own license"
+    return "\n\n".join([*corpora, base]) + "\n"
+
+
 def build_library_wheel(output_dir: Path) -> Path:
     """Build this library's wheel (the custom code the model needs) into ``output_dir``.
 
@@ -417,6 +425,7 @@ def package_pipeline(
     srsly.write_json(staging / "meta.json", meta)
     (staging / "README.md").write_text(model_card(meta, EXAMPLE_TEXT, example_output(pruned, EXAMPLE_TEXT)), encoding="utf8")
     (staging / "LICENSE").write_text(model_license_text(meta), encoding="utf8")
+    (staging / "LICENSES_SOURCES").write_text(licenses_sources(meta), encoding="utf8")
 
     spacy_package(staging, output_dir, name=name, version=version,
                   create_sdist=False, create_wheel=False, force=True, silent=False)
@@ -434,7 +443,8 @@ def package_pipeline(
     library_wheel = build_library_wheel(output_dir)
 
     # The library wheel is this repository's code; only the model artifacts can carry notes.
-    reference = reference_bytes(pruned, [staging / "README.md", staging / "meta.json", staging / "LICENSE"])
+    written = [staging / name for name in ("README.md", "meta.json", "LICENSE", "LICENSES_SOURCES")]
+    reference = reference_bytes(pruned, written)
     suspects = {
         s for s in training_strings(training_docbins, nlp)
         if len(s) >= 6 and s.encode("utf8") not in reference

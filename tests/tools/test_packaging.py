@@ -132,6 +132,8 @@ def test_both_wheels_carry_the_licence(built_package):
         if wheel.name.startswith("en_clinical_ie"):
             assert f"The model en_clinical_ie 0.1.0 (the weights in this package): {MODEL_LICENSE}." in text
             assert f"License: {MODEL_LICENSE}" in metadata
+            sources = next(data for name, data in files.items() if name.endswith("en_clinical_ie-0.1.0/LICENSES_SOURCES"))
+            assert b"ward7: a user-provided corpus" in sources and b"n2c2: n2c2 2018 Track 2" in sources
         else:
             assert "License: MIT" in metadata
 
