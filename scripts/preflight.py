@@ -13,8 +13,10 @@ from clinical_ie.pipeline.transformer import TransformerUnavailable, load_tokeni
 def main(
     transformer: str = typer.Option(..., help="Transformer: Hub id, local folder or packaged-model name"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
-    n2c2_dir: Path = typer.Option(..., help="n2c2 2018 Track 2 data folder"),
+    n2c2_dir: Path = typer.Option(..., help="n2c2 2018 Track 2 data folder (brat)"),
     handover_dir: Path = typer.Option(..., help="Nursing-handover data folder"),
+    n2c2_dataset: str = typer.Option("n2c2", help="dataset name of the brat corpus (its doc._.corpus)"),
+    handover_dataset: str = typer.Option("handover", help="dataset name of the handover corpus"),
     config: Path = typer.Option(..., help="Training config"),
 ):
     """Check the transformer can be loaded now (no Hub retries later) and the data folders exist."""
@@ -27,14 +29,20 @@ def main(
     _check_tokenizer(transformer, config)
     msg.info(f"Device: {_describe_device(gpu_id)}")
     msg.info(f"Config: {config.name}")
-    for corpus, root in (("n2c2", n2c2_dir), ("handover", handover_dir)):
+    for corpus, scheme, root, dataset in (("n2c2", "brat", n2c2_dir, n2c2_dataset),
+                                          ("handover", "handover", handover_dir, handover_dataset)):
         try:
-            splits = find_split_dirs(corpus, root)
+            splits = find_split_dirs(scheme, root)
         except CorpusLayoutError as err:
             msg.fail(f"{corpus} data missing", str(err), exits=1)
-        kind = "synthetic sample corpus" if "sample" in root.parts else "user-provided data"
+        sample = "sample" in root.parts
+        if dataset.startswith("sample") and not sample:
+            msg.fail(f"{corpus} data is user-provided but its dataset name is {dataset!r}",
+                     "The model's licence notes would call it the synthetic sample: name it "
+                     f"(--vars.{corpus}_dataset={corpus} for the real {corpus} data).", exits=1)
+        kind = "synthetic sample corpus" if sample else "user-provided data"
         counts = ", ".join(f"{split}: {sum(_count_docs(d) for d in dirs)} documents" for split, dirs in splits.items())
-        msg.info(f"Data {corpus}: {kind} ({counts})")
+        msg.info(f"Data {corpus}: {kind}, dataset {dataset} ({counts})")
 
 
 def _check_tokenizer(transformer: str, config: Path) -> None:

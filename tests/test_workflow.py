@@ -16,7 +16,8 @@ from tests.util import REPO_ROOT
 
 
 PROJECT_FILES = (
-    "project.yml", "configs", "scripts", "clinical_ie", "tools", "setup.cfg", "pyproject.toml", "README.md", "assets/sample",
+    "project.yml", "configs", "scripts", "clinical_ie", "tools", "setup.cfg", "pyproject.toml", "README.md", "LICENSE",
+    "assets/sample",
 )
 
 
@@ -91,6 +92,9 @@ def test_packaged_pipeline_loads_and_tags(workflow_run):
                for record in doc._.medications)
     assert {"ner", "handover"} <= set(nlp.meta["labels"])
     assert any(key.startswith("handover_clef_macro") for key in nlp.meta["performance"])
+    # the sample's dataset names: the heads learned from them, and the licence notes name the sample, not n2c2
+    assert [row["corpus"] for row in nlp.meta["training_corpora"]] == ["sample-handover", "sample-n2c2"]
+    assert "data-use agreement" not in nlp.meta["license_notes"] and "MIT, like the code" in nlp.meta["license_notes"]
 
 
 def test_brat_predictions_score_as_the_metrics_say(workflow_run):

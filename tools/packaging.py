@@ -1,9 +1,10 @@
 """Turn a trained pipeline into the pip-installable ``en_clinical_ie`` package.
 
 Steps (``package_pipeline``): load the trained pipeline, drop the training notes' strings
-from the string store, clear data paths from the config, write ``meta.json`` and a model
-card, run ``spacy package``, build this library's wheel beside it, and audit every file
-of the built artifacts for strings of the training notes.
+from the string store, clear data paths from the config, write ``meta.json`` (licence notes
+from the training corpora's terms), a model card, ``LICENSE`` and ``LICENSES_SOURCES``, run
+``spacy package``, build this library's wheel beside it, and audit every file of the built
+artifacts for strings of the training notes.
 """
 
 import importlib
@@ -15,7 +16,7 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Set
+from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
 import spacy
 import srsly
@@ -26,13 +27,11 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 import clinical_ie
+from clinical_ie.corpora.catalog import corpus_terms
+from clinical_ie.evaluation.evaluate import transformer_name
 
-LICENSE_NOTE = (
-    "The code is MIT-licensed. The model weights are derived from the training data: a "
-    "model trained on n2c2 2018 (MIMIC-III, under a data-use agreement) may not be "
-    "shareable outside the terms of that agreement; check them before you distribute it. "
-    "The base transformer keeps its own license."
-)
+UNNAMED_CORPUS = "unlabelled corpus"
+"""How the training data names documents without ``doc._.corpus``."""
 INTENDED_USE = (
     "Research on medication and adverse-drug-event extraction from English clinical notes "
     "(discharge summaries). Not a medical device: do not use its output for clinical "
@@ -78,18 +77,35 @@ def write_pruned_pipeline(nlp: Language, output_dir: Path) -> int:
     return before - len(keep)
 
 
+def license_notes(license: str, corpora: Sequence[Dict[str, str]], base_transformer: str) -> str:
+    """What binds the weights: the model's ``license``, the terms of each training corpus
+    (:func:`~clinical_ie.corpora.catalog.corpus_terms` rows) and the base transformer's own."""
+    terms = "; ".join(f"{row['corpus']}: {row['terms']}" for row in corpora) or "no training corpus was given"
+    return (
+        f"The model is released under {license}; the code (clinical-ie) is MIT-licensed. The weights are "
+        f"derived from the training data, whose terms bind them too. Training corpora: {terms}. "
+        f"The base transformer ({base_transformer}) keeps its own license."
+    )
+
+
 def build_meta(
     nlp: Language,
     name: str,
     version: str,
     evaluations: Dict[str, dict],
     training_data: str,
+    corpora: Sequence[str] = (),
+    license: str = "MIT",
 ) -> dict:
-    """The package's ``meta.json``: provenance, labels, metrics, license and use notes."""
+    """The package's ``meta.json``: provenance, labels, metrics, ``license``, the terms of the
+    training ``corpora`` (their names) and use notes."""
     import transformers
 
     meta = dict(nlp.meta)
-    transformer_name = nlp.config["components"]["transformer"]["model"]["name"] if "transformer" in nlp.pipe_names else None
+    base = None
+    if "transformer" in nlp.pipe_names:
+        base = transformer_name(nlp.config["components"]["transformer"]["model"]["name"])
+    training_corpora = corpus_terms(corpora)
     meta.update(
         {
             "lang": "en",
@@ -102,12 +118,13 @@ def build_meta(
                 ) + "."
             ),
             "author": "en_clinical_ie contributors",
-            "license": "MIT (code); see license_notes for the weights",
-            "license_notes": LICENSE_NOTE,
+            "license": license,
+            "license_notes": license_notes(license, training_corpora, base),
             "intended_use": INTENDED_USE,
             "limitations": LIMITATIONS,
-            "base_transformer": transformer_name,
+            "base_transformer": base,
             "training_data": training_data,
+            "training_corpora": training_corpora,
             "labels": pipeline_labels(nlp),
             "spacy_version": spacy.util.get_minor_version_range(spacy.__version__),
             "requirements": [
@@ -123,19 +140,25 @@ def build_meta(
     return meta
 
 
-def describe_training_data(docbin_paths: Iterable[Path], nlp: Language) -> str:
-    """One line on the training data: documents, tokens and entities per corpus; no
-    names or paths."""
+def count_training_corpora(docbin_paths: Iterable[Path], nlp: Language) -> Dict[str, Tuple[int, int, int]]:
+    """Documents, tokens and entities of the training data per corpus (``doc._.corpus``,
+    :data:`UNNAMED_CORPUS` where unset)."""
     counts: Dict[str, List[int]] = {}
     for path in docbin_paths:
         for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
-            tally = counts.setdefault(doc._.corpus or "unlabelled corpus", [0, 0, 0])
+            tally = counts.setdefault(doc._.corpus or UNNAMED_CORPUS, [0, 0, 0])
             tally[0] += 1
             tally[1] += len(doc)
             tally[2] += len(doc.ents)
+    return {corpus: tuple(tally) for corpus, tally in sorted(counts.items())}
+
+
+def describe_training_data(counts: Dict[str, Tuple[int, int, int]]) -> str:
+    """One line on the training data: documents, tokens and entities per corpus; no
+    names of notes or paths."""
     return "; ".join(
         f"{corpus}: {docs} documents ({tokens:,} tokens, {ents:,} entities)"
-        for corpus, (docs, tokens, ents) in sorted(counts.items())
+        for corpus, (docs, tokens, ents) in counts.items()
     )
 
 
@@ -182,6 +205,9 @@ def model_card(meta: dict, example: str, output: str) -> str:
         f"| `{component}` | {', '.join(f'`{label}`' for label in labels)} |"
         for component, labels in meta["labels"].items()
     )
+    corpus_rows = "\n".join(
+        f"| `{row['corpus']}` | {row['description']} | {row['terms']} |" for row in meta.get("training_corpora", [])
+    ) or "| (none given) | | |"
     return f"""# {name} {meta['version']}
 
 {meta['description']}
@@ -226,6 +252,15 @@ Output of this package on that text:
 | --- | --- |
 {metrics_rows}
 
+## Training data and its terms
+
+The model was trained on these corpora (`doc._.corpus` of the training documents); a model
+falls under the terms of the data it learned from.
+
+| corpus | what it is | terms |
+| --- | --- | --- |
+{corpus_rows}
+
 ## Privacy
 
 The string store was reduced to the pipeline's labels before packaging, so the package
@@ -234,7 +269,7 @@ built wheel and sdist for the training notes' rare tokens and found none.
 
 ## License, intended use, limitations
 
-- **License**: {meta['license_notes']}
+- **License**: `{meta['license']}`. {meta['license_notes']}
 - **Intended use**: {meta['intended_use']}
 - **Limitations**: {meta['limitations']}
 """
@@ -307,8 +342,37 @@ def pipeline_labels_flat(nlp: Language) -> Set[str]:
     return {label for labels in pipeline_labels(nlp).values() for label in labels}
 
 
-LIBRARY_SOURCES = ("clinical_ie", "setup.cfg", "pyproject.toml", "README.md")
+LIBRARY_SOURCES = ("clinical_ie", "setup.cfg", "pyproject.toml", "README.md", "LICENSE")
 """What the library wheel is built from (setup.cfg reads README.md as its long description)."""
+
+
+def source_checkout() -> Path:
+    """The project checkout clinical_ie is installed from (editable), else FileNotFoundError."""
+    source = Path(clinical_ie.__file__).resolve().parent.parent
+    if not (source / "setup.cfg").exists():
+        raise FileNotFoundError(
+            f"clinical_ie is not installed from a source checkout ({source}); "
+            "run packaging from the project checkout (pip install -e .)."
+        )
+    return source
+
+
+def model_license_text(meta: dict) -> str:
+    """The model package's ``LICENSE``: the code's licence text, then what binds the weights."""
+    code_license = (source_checkout() / "LICENSE").read_text(encoding="utf8")
+    return (
+        f"{code_license.rstrip()}\n\n---\n\nThe model {meta['lang']}_{meta['name']} {meta['version']} "
+        f"(the weights in this package): {meta['license']}.\n\n{meta['license_notes']}\n"
+        "README.md, \"Training data and its terms\", lists each corpus.\n"
+    )
+
+
+def licenses_sources(meta: dict) -> str:
+    """The package's ``LICENSES_SOURCES`` (spaCy's file for the terms of a model's data sources):
+    each training corpus with its terms, and the base transformer."""
+    corpora = [f"{row['corpus']}: {row['description']}\n  terms: {row['terms']}" for row in meta["training_corpora"]]
+    base = f"base transformer: {meta.get('base_transformer')}\n  terms: its own license"
+    return "\n\n".join([*corpora, base]) + "\n"
 
 
 def build_library_wheel(output_dir: Path) -> Path:
@@ -318,12 +382,7 @@ def build_library_wheel(output_dir: Path) -> Path:
     ``*.egg-info`` folders never land in the checkout (a stale ``clinical_ie.egg-info`` there
     shadows the installed entry points for any Python started in the checkout).
     """
-    source = Path(clinical_ie.__file__).resolve().parent.parent
-    if not (source / "setup.cfg").exists():
-        raise FileNotFoundError(
-            f"clinical_ie is not installed from a source checkout ({source}); "
-            "run packaging from the project checkout (pip install -e .)."
-        )
+    source = source_checkout()
     with tempfile.TemporaryDirectory() as copy:
         for name in LIBRARY_SOURCES:
             if (source / name).is_dir():
@@ -345,8 +404,10 @@ def package_pipeline(
     version: str,
     training_docbins: List[Path],
     metrics_paths: Sequence[Path] = (),
+    license: str = "MIT",
 ) -> List[Path]:
-    """Build the model wheel and sdist plus the library wheel into ``output_dir``.
+    """Build the model wheel and sdist plus the library wheel into ``output_dir``; the model is
+    released under ``license``, its licence notes naming the training corpora's terms.
 
     Fails if any distinctive string of the training notes is found in any built file.
     Returns the paths of the built artifacts.
@@ -359,9 +420,12 @@ def package_pipeline(
     msg.good(f"Removed {removed} training strings from the string store")
     pruned = spacy.load(staging)
     evaluations = {path.stem: json.loads(path.read_text(encoding="utf8")) for path in metrics_paths}
-    meta = build_meta(pruned, name, version, evaluations, describe_training_data(training_docbins, nlp))
+    counts = count_training_corpora(training_docbins, nlp)
+    meta = build_meta(pruned, name, version, evaluations, describe_training_data(counts), list(counts), license)
     srsly.write_json(staging / "meta.json", meta)
     (staging / "README.md").write_text(model_card(meta, EXAMPLE_TEXT, example_output(pruned, EXAMPLE_TEXT)), encoding="utf8")
+    (staging / "LICENSE").write_text(model_license_text(meta), encoding="utf8")
+    (staging / "LICENSES_SOURCES").write_text(licenses_sources(meta), encoding="utf8")
 
     spacy_package(staging, output_dir, name=name, version=version,
                   create_sdist=False, create_wheel=False, force=True, silent=False)
@@ -379,7 +443,8 @@ def package_pipeline(
     library_wheel = build_library_wheel(output_dir)
 
     # The library wheel is this repository's code; only the model artifacts can carry notes.
-    reference = reference_bytes(pruned, [staging / "README.md", staging / "meta.json"])
+    written = [staging / name for name in ("README.md", "meta.json", "LICENSE", "LICENSES_SOURCES")]
+    reference = reference_bytes(pruned, written)
     suspects = {
         s for s in training_strings(training_docbins, nlp)
         if len(s) >= 6 and s.encode("utf8") not in reference
@@ -403,9 +468,10 @@ def main(
     metrics: List[Path] = typer.Option([], "--metrics", help="metrics/<dataset>.json from evaluate (repeatable)"),
     name: str = typer.Option("clinical_ie", "--name", help="package name without the 'en_' prefix"),
     version: str = typer.Option("0.1.0", "--version", help="package version"),
+    license: str = typer.Option("MIT", "--license", help="the model's licence (meta.json, the wheel's metadata and LICENSE)"),
 ) -> None:
-    """Prune training strings, write meta and model card, build and audit the package."""
-    for artifact in package_pipeline(model_dir, output_dir, name, version, train, metrics):
+    """Prune training strings, write meta, model card and LICENSE, build and audit the package."""
+    for artifact in package_pipeline(model_dir, output_dir, name, version, train, metrics, license):
         typer.echo(f"built {artifact}")
 
 

@@ -3,7 +3,8 @@
 INPUT is a folder of .txt notes (id = file name without .txt), a JSON Lines file with "id" and
 "text" fields, or a Parquet file with "id" and "text" columns. OUTPUT_DIR receives shards
 (part-00000.jsonl, ... or .parquet) holding one record per note (id, entities, medications,
-error), or with --format fhir part-00000.ndjson, ... holding one FHIR R4 Bundle per note, and
+error), or with --format fhir part-00000.ndjson, ... holding one FHIR R4 Bundle per note (and
+structure-definitions/, the StructureDefinitions of its extensions under --fhir-base), and
 manifest.json; run the same command again after a crash or --max-shards to finish
 the remaining shards. Exit status: 0 when every note has its record, 3 when shards remain.
 """
@@ -19,6 +20,7 @@ import typer
 
 from . import AnnotationSettings, run_annotation
 from .backends import BackendError
+from .fhir_profiles import DEFAULT_FHIR_BASE
 from .inputs import DEFAULT_MAX_CHARS, InputError
 from .output import FORMATS, OutputError
 
@@ -49,6 +51,7 @@ def annotate(
     confidence_threshold: float = typer.Option(0.0, help="write only entities at least this confident (span._.confidence; 0: all)"),
     quantize: bool = typer.Option(False, help="run the encoder int8 (dynamic quantization, CPU; faster, slightly different scores)"),
     brat: bool = typer.Option(False, help="also write brat/<id>.txt and .ann (T and R lines) per annotated note"),
+    fhir_base: str = typer.Option(DEFAULT_FHIR_BASE, help="canonical base of the FHIR extensions (<base>/StructureDefinition/<id>), recorded in the manifest"),
     log_every: float = typer.Option(10.0, help="seconds between progress lines"),
     summary: Optional[Path] = typer.Option(None, help="write the run's summary (counts, rates, peak memory per worker) as JSON here"),
 ) -> None:
@@ -58,6 +61,7 @@ def annotate(
         backend=backend.value, workers=workers, gpu=gpu, address=address, output_format=output_format.value,
         batch_size=batch_size, shard_size=shard_size, max_chars=max_chars, threads=threads, max_shards=max_shards,
         confidence_threshold=confidence_threshold, quantize=quantize, brat=brat, log_every=log_every,
+        fhir_base=fhir_base,
     )
     try:
         result = run_annotation(model, input, output_dir, settings)

@@ -16,21 +16,24 @@ label has exactly one distinct parsed value; the texts are always in ``dosage.te
 with an error gets a Bundle without entries, the error in ``meta.extension``
 (:data:`ANNOTATION_ERROR_URL`; a Bundle has no ``extension`` of its own). ``fullUrl`` s are
 ``urn:uuid`` s derived (UUID 5) from the note id and the record's position and id, so reruns
-write identical bytes. README, "FHIR output", has the mapping table.
+write identical bytes. The extensions' StructureDefinitions ship with the package
+(:mod:`.fhir_profiles`); their canonical base is a site's own with ``fhir_base``. README, "FHIR
+output", has the mapping table.
 """
 
 import json
 import uuid
 from typing import Dict, Iterable, Iterator, List, Optional
 
-EXTENSION_BASE = "https://github.com/en-clinical-ie/fhir/StructureDefinition/"
-DRUG_MENTION_URL = EXTENSION_BASE + "drug-mention"
+from .fhir_profiles import DEFAULT_FHIR_BASE, extension_url, with_base
+
+DRUG_MENTION_URL = extension_url(DEFAULT_FHIR_BASE, "drug-mention")
 """Complex extension: the Drug entity of the record (``id``, ``text``, ``start``, ``end``,
 ``confidence``, ``status``)."""
-ATTRIBUTE_MENTION_URL = EXTENSION_BASE + "attribute-mention"
+ATTRIBUTE_MENTION_URL = extension_url(DEFAULT_FHIR_BASE, "attribute-mention")
 """Complex extension, one per attribute value: ``label``, ``text``, ``start``, ``end``,
 ``confidence``, ``relationConfidence``."""
-ANNOTATION_ERROR_URL = EXTENSION_BASE + "annotation-error"
+ANNOTATION_ERROR_URL = extension_url(DEFAULT_FHIR_BASE, "annotation-error")
 """``valueString``: why the note has no annotations (on ``Bundle.meta``)."""
 NOTE_ID_SYSTEM = "urn:en-clinical-ie:note-id"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
@@ -258,8 +261,9 @@ def medication_entries(note_id: str, position: int, medication: dict) -> List[di
     return entries
 
 
-def note_bundle(record: dict) -> dict:
-    """The FHIR R4 Bundle of one note record (module docstring).
+def note_bundle(record: dict, fhir_base: str = DEFAULT_FHIR_BASE) -> dict:
+    """The FHIR R4 Bundle of one note record (module docstring), its extension URLs under the
+    canonical ``fhir_base``.
 
     Raises ValueError for a medication ``status`` outside :data:`STATEMENT_STATUS` and ``allergy``.
     """
@@ -270,7 +274,7 @@ def note_bundle(record: dict) -> dict:
     }
     if record["error"] is not None:
         bundle["meta"] = {"extension": [{"url": ANNOTATION_ERROR_URL, "valueString": record["error"]}]}
-        return bundle
+        return with_base(bundle, fhir_base)
     entries = [
         entry
         for position, medication in enumerate(record["medications"])
@@ -278,9 +282,9 @@ def note_bundle(record: dict) -> dict:
     ]
     if entries:
         bundle["entry"] = entries
-    return bundle
+    return with_base(bundle, fhir_base)
 
 
-def records_to_bundles(records: Iterable[dict]) -> Iterator[dict]:
+def records_to_bundles(records: Iterable[dict], fhir_base: str = DEFAULT_FHIR_BASE) -> Iterator[dict]:
     """:func:`note_bundle` of each record, in order (e.g. of ``read_annotations(OUTPUT_DIR)``)."""
-    return (note_bundle(record) for record in records)
+    return (note_bundle(record, fhir_base) for record in records)

@@ -10,7 +10,8 @@ for another input, model, format, shard size, length limit or confidence thresho
 
 The manifest (``manifest.json``) says what the folder holds: the input (kind, number of notes,
 fingerprint: never its path), the model (name, version), the format, ``shard_size``,
-``max_chars``, ``confidence_threshold``, ``quantize``, ``shards_total``, ``shards``: one entry per complete
+``max_chars``, ``confidence_threshold``, ``quantize``, ``fhir_base`` (the canonical base of the FHIR
+extensions; null for other formats), ``shards_total``, ``shards``: one entry per complete
 shard with its input range
 ``[start, end)``, file name, record and error counts, size and SHA-256, and ``complete``.
 """
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Union
 
 from .fhir import note_bundle
+from .fhir_profiles import DEFAULT_FHIR_BASE, check_fhir_base
 from .inputs import NoteIndex
 from .schema import record_arrow_schema
 from .worker import UnitResult, WorkUnit
@@ -42,7 +44,7 @@ FORMATS = tuple(FORMAT_SUFFIXES)
 BRAT_DIR_NAME = "brat"
 SAFE_FILE_STEM = re.compile(r"^[^./\\\0][^/\\\0]{0,199}$")
 """A note id usable as a brat file name: no separator, no leading dot, at most 200 characters."""
-COMPATIBILITY_KEYS = ("input", "model", "format", "shard_size", "max_chars", "confidence_threshold", "quantize")
+COMPATIBILITY_KEYS = ("input", "model", "format", "shard_size", "max_chars", "confidence_threshold", "quantize", "fhir_base")
 
 
 class OutputError(RuntimeError):
@@ -93,7 +95,7 @@ class ShardedOutput:
 
     def __init__(self, output_dir: Union[str, Path], index: NoteIndex, model: Dict[str, str], output_format: str = "jsonl",
                  shard_size: int = 1000, max_chars: int = 1_000_000, brat: bool = False, *,
-                 confidence_threshold: float = 0.0, quantize: bool = False):
+                 confidence_threshold: float = 0.0, quantize: bool = False, fhir_base: str = DEFAULT_FHIR_BASE):
         if output_format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, not {output_format!r}")
         if shard_size < 1:
@@ -112,6 +114,7 @@ class ShardedOutput:
             "max_chars": max_chars,
             "confidence_threshold": confidence_threshold,
             "quantize": quantize,
+            "fhir_base": check_fhir_base(fhir_base) if output_format == "fhir" else None,
             "shards_total": -(-len(index) // shard_size),
             "shards": [],
             "complete": False,
@@ -212,7 +215,7 @@ class ShardedOutput:
             raise RuntimeError(f"shard {shard}: records do not match the input ids")  # a bug, never a user error
         path = self.output_dir / part_name(shard, self.format)
         if self.format == "fhir":
-            lines = [json.dumps(note_bundle(record), ensure_ascii=False) for record in records]
+            lines = [json.dumps(note_bundle(record, self.manifest["fhir_base"]), ensure_ascii=False) for record in records]
         if self.format in ("jsonl", "fhir"):
             data = "".join(line + "\n" for line in lines).encode("utf8")
             _replace_atomically(path, lambda handle: handle.write(data))

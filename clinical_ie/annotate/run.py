@@ -10,6 +10,7 @@ import spacy
 from spacy.language import Language
 
 from .backends import BACKENDS, local_results, ray_results, threads_per_worker
+from .fhir_profiles import DEFAULT_FHIR_BASE, STRUCTURE_DEFINITIONS_FOLDER, check_fhir_base, write_structure_definitions
 from .inputs import DEFAULT_MAX_CHARS, scan_input
 from .output import ShardedOutput
 from .worker import AnnotatorConfig, UnitResult
@@ -26,7 +27,9 @@ class AnnotationSettings:
     per Ray actor on an existing cluster). ``max_shards``: annotate at most this many more
     shards, then stop (a time-boxed job; rerun to go on). ``log_every``: seconds between
     progress lines. ``quantize``: load the model with its encoder quantized to int8 for CPU
-    inference (``clinical_ie.pipeline.transformer.QUANTIZE_ON_LOAD``).
+    inference (``clinical_ie.pipeline.transformer.QUANTIZE_ON_LOAD``). ``fhir_base``: the canonical
+    base of the FHIR output's extensions (:mod:`.fhir_profiles`); their StructureDefinitions
+    are written under it to ``structure-definitions/`` of the output folder.
     """
 
     backend: str = "local"
@@ -42,6 +45,7 @@ class AnnotationSettings:
     brat: bool = False
     confidence_threshold: float = 0.0
     quantize: bool = False
+    fhir_base: str = DEFAULT_FHIR_BASE
     log_every: float = 10.0
 
     def __post_init__(self):
@@ -52,6 +56,7 @@ class AnnotationSettings:
                 raise ValueError(f"{name} must be at least 1")
         if not 0.0 <= self.confidence_threshold <= 1.0:
             raise ValueError("confidence_threshold must be in [0, 1]")
+        self.fhir_base = check_fhir_base(self.fhir_base)
 
     def worker_threads(self) -> int:
         if self.threads:
@@ -167,8 +172,10 @@ def run_annotation(
     identity = model_identity(model)
     with ShardedOutput(
         output_dir, index, identity, settings.output_format, settings.shard_size, settings.max_chars, settings.brat,
-        confidence_threshold=settings.confidence_threshold, quantize=settings.quantize,
+        confidence_threshold=settings.confidence_threshold, quantize=settings.quantize, fhir_base=settings.fhir_base,
     ) as output:
+        if settings.output_format == "fhir":
+            write_structure_definitions(Path(output_dir) / STRUCTURE_DEFINITIONS_FOLDER, settings.fhir_base)
         pending = output.pending_shards()
         if settings.max_shards is not None:
             pending = pending[: settings.max_shards]

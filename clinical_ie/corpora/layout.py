@@ -1,4 +1,5 @@
-"""Where each corpus's splits live in a user's data folder, and what to say when they don't."""
+"""Where a corpus's splits live in a user's data folder (by source format: ``brat``, ``handover``,
+``ddi``; ``ade`` and ``bioscope`` come unsplit), and what to say when they don't."""
 
 from pathlib import Path
 from typing import Dict, List
@@ -17,12 +18,13 @@ DDI_SPLITS = {
     "train": ("Train", "DDICorpus/Train"),
     "test": ("Test/Test for DrugNER task", "DDICorpus/Test/Test for DrugNER task"),
 }
-SPLITS_BY_CORPUS = {"n2c2": N2C2_SPLITS, "handover": HANDOVER_SPLITS, "ddi": DDI_SPLITS}
-UNSPLIT_CORPORA = ("ade", "bioscope")
-"""Corpora distributed without splits: their folder holds the files themselves."""
+SPLITS_BY_FORMAT = {"brat": N2C2_SPLITS, "handover": HANDOVER_SPLITS, "ddi": DDI_SPLITS}
+UNSPLIT_FORMATS = ("ade", "bioscope")
+"""Source formats distributed without splits: the folder holds the files themselves."""
 
 HOW_TO_GET = {
-    "n2c2": (
+    "brat": (
+        "A brat corpus is NAME.txt + NAME.ann files in {root}/train/ and {root}/test/. "
         "n2c2 2018 Track 2 needs a data-use agreement: request it at "
         "https://portal.dbmi.hms.harvard.edu/projects/n2c2-nlp/ , unzip "
         "training_20180910.zip and gold-standard-test-data.zip, and put the folders "
@@ -56,27 +58,27 @@ class CorpusLayoutError(ValueError):
     """A data folder is missing or holds none of the expected split folders."""
 
 
-def check_corpus_folder(corpus: str, root: Path) -> None:
+def check_corpus_folder(source_format: str, root: Path) -> None:
     """Raise :class:`CorpusLayoutError`, saying how to get the corpus, when ``root`` is no folder."""
     if not Path(root).is_dir():
-        raise CorpusLayoutError(f"Data folder {root} does not exist. {HOW_TO_GET[corpus].format(root=root)}")
+        raise CorpusLayoutError(f"Data folder {root} does not exist. {HOW_TO_GET[source_format].format(root=root)}")
 
 
-def find_split_dirs(corpus: str, root: Path) -> Dict[str, List[Path]]:
+def find_split_dirs(source_format: str, root: Path) -> Dict[str, List[Path]]:
     """Map each split present under ``root`` to its folders; ``train`` is required."""
-    if corpus not in SPLITS_BY_CORPUS:
-        raise CorpusLayoutError(f"Unknown corpus '{corpus}': use one of {sorted(SPLITS_BY_CORPUS)}")
+    if source_format not in SPLITS_BY_FORMAT:
+        raise CorpusLayoutError(f"Unknown split layout '{source_format}': use one of {sorted(SPLITS_BY_FORMAT)}")
     root = Path(root)
-    how_to_get = HOW_TO_GET[corpus].format(root=root)
-    check_corpus_folder(corpus, root)
+    how_to_get = HOW_TO_GET[source_format].format(root=root)
+    check_corpus_folder(source_format, root)
     found = {}
-    for split, names in SPLITS_BY_CORPUS[corpus].items():
+    for split, names in SPLITS_BY_FORMAT[source_format].items():
         dirs = [root / name for name in names if (root / name).is_dir()]
         if split == "train" and dirs and dirs[0].name == "training_20180910":
             dirs = dirs[:1]  # the official archive; split copies hold the same notes
         if dirs:
             found[split] = dirs
     if "train" not in found:
-        expected = " or ".join(f"{n}/" for n in SPLITS_BY_CORPUS[corpus]["train"])
+        expected = " or ".join(f"{n}/" for n in SPLITS_BY_FORMAT[source_format]["train"])
         raise CorpusLayoutError(f"No training folder ({expected}) in {root}. {how_to_get}")
     return found

@@ -19,6 +19,7 @@ from spacy.training import Example
 from spacy.vocab import Vocab
 
 from ..corpora.brat import write_brat_document
+from ..corpora.catalog import check_dataset_name, scheme_of
 from ..pipeline.data_model import entity_spans, group_spans
 from ..pipeline.labels import HANDOVER_TRAINING_CATEGORIES
 from .error_pages import write_error_pages
@@ -42,9 +43,6 @@ from .metrics import (
 )
 from .report import write_report
 
-DATASETS = ("n2c2", "handover")
-
-
 def read_docs(path: Union[str, Path], vocab: Vocab) -> List[Doc]:
     """The documents of a DocBin written with ``store_user_data=True``."""
     return list(DocBin(store_user_data=True).from_disk(path).get_docs(vocab))
@@ -57,13 +55,22 @@ def model_source(model: Union[str, Path]) -> str:
     return "/".join(path.resolve().parts[-2:]) if path.is_dir() else str(model)
 
 
+def transformer_name(name: Optional[str]) -> Optional[str]:
+    """A configured transformer without local directories: a Hub id or package name as
+    configured, a folder (one that exists, or an absolute or home path) as its last part."""
+    if name is None:
+        return None
+    path = Path(name).expanduser()
+    return path.name if path.is_absolute() or name.startswith((".", "~")) or path.is_dir() else name
+
+
 def model_description(model: Union[str, Path], nlp: Language) -> Dict[str, object]:
     """What was scored: ``source`` (see ``model_source``), ``name`` and ``version`` from its meta,
-    ``pipeline`` and the base ``transformer``."""
+    ``pipeline`` and the base ``transformer`` (:func:`transformer_name`)."""
     source = model_source(model)
     transformer = None
     if "transformer" in nlp.pipe_names:
-        transformer = nlp.config["components"]["transformer"]["model"].get("name")
+        transformer = transformer_name(nlp.config["components"]["transformer"]["model"].get("name"))
     return {
         "source": source,
         "name": f"{nlp.lang}_{nlp.meta.get('name')}",
@@ -180,9 +187,15 @@ def evaluate(
     batch_size: int = 8,
     spans_key: Optional[str] = None,
     no_text: bool = False,
+    scheme: Optional[str] = None,
 ) -> Dict[str, object]:
     """Score pipeline ``model`` (a directory or package name) on the DocBin ``gold_path``.
 
+    ``dataset`` is any safe name (:func:`~clinical_ie.corpora.catalog.check_dataset_name`); it
+    names the outputs. ``scheme`` (``brat`` or ``handover``) must match the documents:
+    ``handover`` ones carry token categories, ``brat`` ones do not. None: the scheme of the gold
+    documents' ``doc._.corpus`` (:func:`~clinical_ie.corpora.catalog.scheme_of`), or where that
+    is unset or unknown, the one their token categories show.
     Writes ``<output_dir>/<dataset>.json``, ``<dataset>.md`` and its plots, the error pages
     ``<dataset>-errors/index.html`` and ``<doc_id>.html`` (:mod:`.error_pages`; with ``no_text``
     every token shown as its shape), and, with ``brat_dir``, the predictions as brat.
@@ -190,8 +203,7 @@ def evaluate(
     ``spans_key`` scores the head writing ``doc.spans[spans_key]`` instead of ``doc.ents``
     (one head of a multi-task pipeline). Returns the scores written to the JSON.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"Unknown dataset {dataset!r}; expected one of {DATASETS}")
+    check_dataset_name(dataset)
     if gpu_id >= 0:
         from thinc.api import require_gpu, set_gpu_allocator
 
@@ -199,12 +211,22 @@ def evaluate(
         require_gpu(gpu_id)
     nlp = spacy.load(model)
     gold_docs = read_docs(gold_path, nlp.vocab)
+    corpora = sorted({doc._.corpus for doc in gold_docs if doc._.corpus})
+    categorized = any(doc._.token_categories is not None for doc in gold_docs)
+    scheme = scheme_of([doc._.corpus for doc in gold_docs], scheme) or ("handover" if categorized else "brat")
+    if categorized != (scheme == "handover"):
+        raise ValueError(
+            f"Scheme {scheme!r} does not fit {Path(gold_path).name}: its documents "
+            f"{'carry' if categorized else 'carry no'} handover token categories"
+        )
     handover_categories = (
         training_categories(read_docs(train_path, nlp.vocab)) if train_path else HANDOVER_TRAINING_CATEGORIES
     )
     predicted_docs = predict_docs(nlp, gold_docs, batch_size=batch_size)
     scores = {
         "dataset": dataset,
+        "scheme": scheme,
+        "corpora": corpora,
         "model": model_description(model, nlp),
         "gold": Path(gold_path).name,
         "spans_key": spans_key,

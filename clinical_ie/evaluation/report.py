@@ -99,9 +99,11 @@ def _model_line(scores: Dict[str, object]) -> str:
     if model.get("transformer"):
         details.append(f"transformer `{model['transformer']}`")
     scored = f"`doc.spans[{scores['spans_key']!r}]`" if scores.get("spans_key") else "`doc.ents`"
+    corpora = ", ".join(f"`{name}`" for name in scores.get("corpora", [])) or "unnamed"
     return (
         f"Model `{model.get('source', model.get('name'))}` ({'; '.join(details)}), predictions from {scored},"
         f" on `{scores.get('gold')}`: {scores['n_documents']} documents, {scores['n_tokens']} tokens."
+        f" Dataset `{scores.get('dataset')}`, scheme `{scores.get('scheme')}`, corpus {corpora}."
     )
 
 

