@@ -67,6 +67,12 @@ STRENGTHS = [
     ("5,000 unit/mL", Ratio(Quantity(5000, *UNITS), Quantity(1, *ML))),
     ("100,000 unit/gram", Ratio(Quantity(100000, *UNITS), Quantity(1, *G))),
     ("50 mcg/hr", Ratio(Quantity(50, *MCG), Quantity(1, "h", "h"))),
+    # case-report spellings (ADE corpus): per body surface area, micro g, UI
+    ("500 mg/m2", Ratio(Quantity(500, *MG), Quantity(1, "m2", "m2"))),
+    ("10 mg/m(2)", Ratio(Quantity(10, *MG), Quantity(1, "m2", "m2"))),
+    ("5.0 microg/kg", Ratio(Quantity(5, *MCG), Quantity(1, "kg", "kg"))),
+    ("20 micro g/g", Ratio(Quantity(20, *MCG), Quantity(1, "g", "g"))),
+    ("25 UI", Quantity(25, *UNITS)),
     ("90 mcg/Actuation", Ratio(Quantity(90, *MCG), Quantity(1, "actuation", None))),
     ("2.5 mg/3 mL (0.083 %)", Ratio(Quantity(2.5, *MG), Quantity(3, *ML))),
     ("5%(700 mg/patch)", Quantity(5, *PERCENT)),
