@@ -72,19 +72,27 @@ def span_nll(probabilities: numpy.ndarray, correct: numpy.ndarray) -> float:
 
 def fit_platt(probabilities: numpy.ndarray, correct: numpy.ndarray, l2: float = 1e-3, steps: int = 50) -> Dict[str, float]:
     """Platt scaling of the span log-odds: the slope (>= 0) and intercept of a logistic regression
-    of correctness on ``logit(p)``, by Newton's method with a small L2 penalty (so that separable
-    spans still give finite values)."""
+    of correctness on ``logit(p)``, by Newton's method with backtracking and a small L2 penalty
+    (so that separable spans still give finite values)."""
     x = log_odds(probabilities)
     y = correct.astype(float)
     features = numpy.stack([x, numpy.ones_like(x)], axis=1)
+
+    def loss(w: numpy.ndarray) -> float:
+        z = features @ w
+        return float(numpy.mean(numpy.logaddexp(0.0, z) - y * z) + 0.5 * l2 * w @ w)
+
     weights = numpy.array([1.0, 0.0])
     for _ in range(steps):
-        q = 1.0 / (1.0 + numpy.exp(-(features @ weights)))
+        q = 0.5 * (1.0 + numpy.tanh(0.5 * (features @ weights)))  # the logistic function, without overflow
         gradient = features.T @ (q - y) / len(y) + l2 * weights
         hessian = (features.T * (q * (1 - q))) @ features / len(y) + l2 * numpy.eye(2)
         step = numpy.linalg.solve(hessian, gradient)
-        weights = weights - step
-        if numpy.abs(step).max() < 1e-10:
+        size, current = 1.0, loss(weights)
+        while size > 1e-8 and loss(weights - size * step) > current:
+            size /= 2
+        weights = weights - size * step
+        if numpy.abs(size * step).max() < 1e-10:
             break
     slope, intercept = float(max(weights[0], 0.0)), float(weights[1])
     if weights[0] < 0:  # correctness falls with confidence: the best non-decreasing map is flat

@@ -13,9 +13,12 @@ from spacy.util import load_model_from_config
 from thinc.api import Adam, fix_random_seed
 
 import clinical_ie.pipeline.crf_ner
+from clinical_ie.pipeline.crf_ner.span_calibration import apply_span_calibration, log_odds
 from clinical_ie.training.calibration import (
     calibrate_pipeline,
     create_confidence_calibration,
+    fit_isotonic,
+    fit_platt,
     fit_temperature,
     head_spans,
     span_nll,
@@ -65,6 +68,67 @@ def test_fit_recovers_a_known_temperature():
     correct = rng.random(len(logits)) < 1 / (1 + numpy.exp(-logits / 2.0))  # true temperature 2
     temperature = fit_temperature(lambda t: 1 / (1 + numpy.exp(-logits / t)), correct)
     assert temperature == pytest.approx(2.0, rel=0.05)
+
+
+def test_platt_recovers_a_known_slope_and_intercept():
+    rng = numpy.random.default_rng(0)
+    probabilities = 1 / (1 + numpy.exp(-rng.normal(1, 3, 20_000)))
+    truth = 1 / (1 + numpy.exp(-(0.5 * log_odds(probabilities) - 0.3)))
+    fitted = fit_platt(probabilities, rng.random(len(truth)) < truth)
+    assert fitted["method"] == "platt"
+    assert fitted["slope"] == pytest.approx(0.5, abs=0.03) and fitted["intercept"] == pytest.approx(-0.3, abs=0.05)
+
+
+def test_platt_never_reverses_the_ranking():
+    """Correctness that falls as the posterior rises gets a flat map at the base rate, not a
+    negative slope."""
+    probabilities = numpy.linspace(0.05, 0.95, 200)
+    correct = probabilities < 0.3
+    fitted = fit_platt(probabilities, correct)
+    assert fitted["slope"] == 0.0
+    assert apply_span_calibration(numpy.array([0.1, 0.9]), fitted) == pytest.approx([correct.mean()] * 2)
+
+
+def test_smoothed_isotonic_is_non_decreasing_and_interpolates():
+    rng = numpy.random.default_rng(1)
+    probabilities = rng.random(1_000)
+    correct = rng.random(1_000) < probabilities ** 2
+    fitted = fit_isotonic(probabilities, correct, min_block=20)
+    assert fitted["method"] == "isotonic"
+    assert numpy.all(numpy.diff(fitted["y"]) >= 0) and numpy.all(numpy.diff(fitted["x"]) > 0)
+    assert len(fitted["x"]) <= 1_000 // 20
+    grid = numpy.linspace(0, 1, 101)
+    mapped = apply_span_calibration(grid, fitted)
+    assert numpy.all(numpy.diff(mapped) >= 0)
+    assert numpy.abs(apply_span_calibration(numpy.array([0.5]), fitted)[0] - 0.25) < 0.1
+
+
+def test_unknown_calibration_method():
+    with pytest.raises(ValueError, match="calibration method"):
+        create_confidence_calibration(lambda nlp: [], method="beta")
+    with pytest.raises(ValueError, match="span calibration method"):
+        apply_span_calibration(numpy.array([0.5]), {"method": "beta"})
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_span_calibration_maps_posteriors_and_keeps_the_spans(trained, tmp_path, method):
+    nlp = trained
+    head = nlp.get_pipe("ner")
+    saved = {key: head.cfg[key] for key in ("temperature", "span_calibration", "calibration")}
+    texts = [eg.reference.text for eg in ambiguous_examples(nlp, 5, seed=3)]
+    summary = calibrate_pipeline(nlp, ambiguous_examples(nlp, 40, seed=1), min_spans=20, method=method)["ner"]
+    assert "skipped" not in summary and summary["method"] == method
+    assert head.cfg["temperature"] == 1.0 and head.cfg["span_calibration"]["method"] == method
+    assert summary["nll_after"] <= summary["nll_before"]
+    held_out = ambiguous_examples(nlp, 5, seed=3)
+    for _ in nlp.pipe(eg.predicted for eg in held_out):
+        pass
+    posteriors = span_probabilities(head, head_spans(head, held_out), 1.0)
+    nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    confidences = [e._.confidence for doc in loaded.pipe(texts) for e in doc.ents]
+    numpy.testing.assert_allclose(confidences, apply_span_calibration(posteriors, head.cfg["span_calibration"]), rtol=1e-6)
+    head.cfg.update(saved)  # the other tests start from the trained head as it was
 
 
 def test_nll_of_correctness():

@@ -33,7 +33,7 @@ def apply_span_calibration(probabilities: numpy.ndarray, calibration: Optional[D
     method = calibration.get("method")
     if method == "platt":
         z = calibration["slope"] * log_odds(probabilities) + calibration["intercept"]
-        return 1.0 / (1.0 + numpy.exp(-z))
+        return 0.5 * (1.0 + numpy.tanh(0.5 * z))  # the logistic function, without overflow
     if method == "isotonic":
         return numpy.interp(probabilities, calibration["x"], calibration["y"])
     raise ValueError(f"Unknown span calibration method {method!r}: expected 'platt' or 'isotonic'")
