@@ -11,9 +11,10 @@ mapped back to the document, so no span starts or ends on whitespace, whitespace
 content tokens of a span stays inside it, and a span's confidence is the exact posterior of the
 span written. Each predicted span gets ``span._.confidence``: its exact posterior
 probability (see :func:`clinical_ie.pipeline.crf_ner.crf.decode_spans`) under the CRF whose scores are
-divided by the head's calibration temperature ``cfg["temperature"]`` (1.0 until
-:mod:`clinical_ie.training.calibration` fits it on held-out documents after training; the decoded spans do
-not depend on it). Spans whose confidence is below ``confidence_threshold`` (default 0: keep all)
+divided by the head's calibration temperature ``cfg["temperature"]``, mapped by its span
+calibration ``cfg["span_calibration"]`` where it has one (:mod:`.span_calibration`; 1.0 and
+none until :mod:`clinical_ie.training.calibration` fits them on held-out documents after
+training; the decoded spans depend on neither). Spans whose confidence is below ``confidence_threshold`` (default 0: keep all)
 are not written.
 
 Pipeline config (listening to a ``transformer`` component)::
