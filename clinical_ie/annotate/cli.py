@@ -70,6 +70,9 @@ def annotate(
         raise typer.Exit(ERROR_EXIT_STATUS)
     if summary:
         summary.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf8")
+    if result.already_complete:
+        print(f"already complete: all {result.notes} notes in {result.shards_total} shard(s); nothing annotated")
+        return
     print(
         f"{result.notes_annotated} notes annotated and {result.notes_failed} with an error record in "
         f"{result.seconds:.1f} s ({result.notes_per_second:.1f} notes/s, {result.words_per_second:.0f} words/s); "

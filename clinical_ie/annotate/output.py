@@ -236,7 +236,6 @@ class ShardedOutput:
             "sha256": _sha256(path),
         }
         self.manifest["shards"] = sorted(self.manifest["shards"] + [entry], key=lambda e: e["start"])
-        self.manifest["complete"] = len(self.manifest["shards"]) == self.manifest["shards_total"]
         self._save_manifest()
         for record in records:
             if record["error"] is not None:
@@ -256,9 +255,21 @@ class ShardedOutput:
             (brat_dir / f"{note_id}.txt").write_bytes(text.encode("utf8"))
             (brat_dir / f"{note_id}.ann").write_bytes(ann.encode("utf8"))
 
+    @property
+    def complete(self) -> bool:
+        return manifest_complete(self.manifest)
+
     def _save_manifest(self) -> None:
+        self.manifest["complete"] = self.complete
         data = json.dumps(self.manifest, indent=2).encode("utf8")
         _replace_atomically(self.output_dir / MANIFEST_NAME, lambda handle: handle.write(data))
+
+
+def manifest_complete(manifest: dict) -> bool:
+    """Whether the shards a manifest lists are every shard of its input (never its stored flag)."""
+    starts = [entry["start"] for entry in manifest["shards"]]
+    expected = range(0, manifest["input"]["notes"], manifest["shard_size"])
+    return sorted(starts) == list(expected)
 
 
 def read_annotations(output_dir: Union[str, Path], allow_incomplete: bool = False) -> Iterator[dict]:
@@ -269,7 +280,7 @@ def read_annotations(output_dir: Union[str, Path], allow_incomplete: bool = Fals
     """
     output_dir = Path(output_dir)
     manifest = json.loads((output_dir / MANIFEST_NAME).read_text(encoding="utf8"))
-    if not manifest["complete"] and not allow_incomplete:
+    if not manifest_complete(manifest) and not allow_incomplete:
         raise OutputError(
             f"annotation incomplete: {len(manifest['shards'])} of {manifest['shards_total']} shards; run the command again"
         )

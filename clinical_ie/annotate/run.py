@@ -68,7 +68,8 @@ class AnnotationSettings:
 
 @dataclass
 class AnnotationSummary:
-    """What a run did. Rates count only the notes annotated in this run."""
+    """What a run did. Rates count only the notes annotated in this run. ``complete``: every
+    shard is in the output folder; ``already_complete``: it was before this run, which did nothing."""
 
     notes: int
     notes_done_before: int
@@ -79,6 +80,7 @@ class AnnotationSummary:
     shards_written: int = 0
     shards_total: int = 0
     complete: bool = False
+    already_complete: bool = False
     worker_peak_rss_mib: Dict[str, float] = field(default_factory=dict)
     warnings: Dict[str, int] = field(default_factory=dict)
     brat_skipped: int = 0
@@ -148,7 +150,7 @@ def _write_results(results: Iterable[UnitResult], output: ShardedOutput, summary
             summary.shards_written += 1
         progress.update(len(result.records), summary)
     summary.seconds = perf_counter() - started
-    summary.complete = output.manifest["complete"]
+    summary.complete = output.complete
     summary.brat_skipped = output.brat_skipped
     if summary.notes_annotated + summary.notes_failed:
         progress.update(0, summary, force=True)
@@ -180,6 +182,10 @@ def run_annotation(
         if settings.max_shards is not None:
             pending = pending[: settings.max_shards]
         summary = AnnotationSummary(len(index), output.notes_done(), shards_total=output.manifest["shards_total"])
+        if output.complete:
+            summary.complete = summary.already_complete = True
+            logger.info("the output folder is already complete (%d shards): nothing to annotate", summary.shards_total)
+            return summary
         logger.info(
             "%d of %d shards already done; annotating %d with the %s backend, %d worker(s), %d thread(s) each",
             len(output.done_shards), summary.shards_total, len(pending), settings.backend, settings.workers,

@@ -241,3 +241,17 @@ def test_quantize_runs_the_int8_encoder_and_is_kept_apart_in_the_manifest(transf
         run_annotation(str(transformer_pipeline), notes_dir, tmp_path / "int8", small_settings())
     with pytest.raises(ValueError, match="quantize"):
         run_annotation(spacy.load(transformer_pipeline), notes_dir, tmp_path / "in_process", settings)
+
+
+def test_rerunning_a_finished_run_changes_nothing(relation_pipeline, notes_dir, reference, tmp_path):
+    """A scheduler's retry of a finished job: nothing annotated, still complete, readable, exit 0."""
+    command = annotate_command(relation_pipeline, notes_dir, tmp_path, "--shard-size", "5")
+    first = subprocess.run(command, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    rerun = subprocess.run(command, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "already complete" in rerun.stdout
+    assert manifest(tmp_path)["complete"] is True
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+    assert list(read_annotations(tmp_path)) == reference
