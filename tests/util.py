@@ -167,6 +167,31 @@ RULE_DRUGS = [
 ]
 """Drugs the rule-based test pipeline (``relation_pipeline`` fixture) tags."""
 
+def build_relation_pipeline(path: Path) -> Path:
+    """Save at ``path`` a pipeline without a transformer: rule-based Drug/Strength entities, then
+    an (untrained) relation component that links every candidate (threshold 0). The annotation
+    tests' model; also ``python -c "from tests.util import build_relation_pipeline;
+    build_relation_pipeline(PATH)"`` for the annotation benchmarks on a tiny model."""
+    from clinical_ie.pipeline.tokenizer import clinical_english
+
+    nlp = clinical_english()
+    ruler = nlp.add_pipe("entity_ruler")
+    nlp.add_pipe(
+        "clinical_medication_relations",
+        name="relations",
+        config={"threshold": 0.0, "model": {"tok2vec": {"width": 16, "depth": 1}}},
+    )
+    nlp.get_pipe("relations").add_label("Strength-Drug")
+    nlp.initialize()  # before the patterns: it empties the ruler
+    ruler.add_patterns(
+        [
+            {"label": "Drug", "pattern": [{"LOWER": {"IN": RULE_DRUGS}}]},
+            {"label": "Strength", "pattern": [{"LIKE_NUM": True}, {"LOWER": "mg"}]},
+        ]
+    )
+    nlp.to_disk(path)
+    return Path(path)
+
 
 # --- a hand-made n2c2 note and rule predictions (evaluation tests) -------------------------
 

@@ -29,7 +29,9 @@ class AnnotationSettings:
     progress lines. ``quantize``: load the model with its encoder quantized to int8 for CPU
     inference (``clinical_ie.pipeline.transformer.QUANTIZE_ON_LOAD``). ``fhir_base``: the canonical
     base of the FHIR output's extensions (:mod:`.fhir_profiles`); their StructureDefinitions
-    are written under it to ``structure-definitions/`` of the output folder.
+    are written under it to ``structure-definitions/`` of the output folder. ``restart``: remove what
+    an earlier run left in the output folder and annotate everything again (where the input or
+    settings changed, or the manifest is damaged).
     """
 
     backend: str = "local"
@@ -46,6 +48,7 @@ class AnnotationSettings:
     confidence_threshold: float = 0.0
     quantize: bool = False
     fhir_base: str = DEFAULT_FHIR_BASE
+    restart: bool = False
     log_every: float = 10.0
 
     def __post_init__(self):
@@ -174,7 +177,8 @@ def run_annotation(
     identity = model_identity(model)
     with ShardedOutput(
         output_dir, index, identity, settings.output_format, settings.shard_size, settings.max_chars, settings.brat,
-        confidence_threshold=settings.confidence_threshold, quantize=settings.quantize, fhir_base=settings.fhir_base,
+        confidence_threshold=settings.confidence_threshold, quantize=settings.quantize,
+        fhir_base=settings.fhir_base, restart=settings.restart,
     ) as output:
         if settings.output_format == "fhir":
             write_structure_definitions(Path(output_dir) / STRUCTURE_DEFINITIONS_FOLDER, settings.fhir_base)
