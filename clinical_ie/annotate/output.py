@@ -226,7 +226,10 @@ class ShardedOutput:
             partial.unlink()
         previous = None
         if manifest_path.exists():
-            previous = load_manifest(self.output_dir)
+            try:
+                previous = load_manifest(self.output_dir)
+            except OutputError as error:
+                raise OutputError(f"{error}: {RESTART_HINT}") from None
             self._check_compatible(previous)
             self.manifest["shards"] = [entry for entry in previous["shards"] if self._intact(entry)]
         elif any(self.output_dir.glob("part-*")):  # never ours: the manifest is saved before any shard

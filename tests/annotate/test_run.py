@@ -5,7 +5,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -21,11 +20,8 @@ from clinical_ie.corpora.conversion_report import ConversionReport
 from clinical_ie.pipeline.base import default_model_config
 from clinical_ie.pipeline.crf_ner.model import DEFAULT_CRF_MODEL
 from tests.util import (
-    BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, listening, manifest, small_settings, transformer_pipeline_config,
+    BAD_NOTES, MAX_CHARS, SECRET, annotate_command, folder_notes, listening, manifest, small_settings, transformer_pipeline_config,
 )
-
-SCRIPT = REPO_ROOT / "scripts" / "annotate.py"
-
 
 def comparable(records):
     """Records with the detail of 'not UTF-8' errors dropped (a byte offset in a file, a
@@ -163,10 +159,6 @@ def test_brat_files_for_annotated_notes(relation_pipeline, notes_dir, tmp_path):
     assert [(e.label, e.fragments) for e in entities] == [("Drug", [(26, 33)]), ("Strength", [(34, 39)])]
     assert [(r.type, r.arg1, r.arg2) for r in relations] == [("Strength-Drug", "T2", "T1")]
     assert len(list(brat.glob("*.ann"))) == 13 and not any((brat / f"{name}.ann").exists() for name in BAD_NOTES)
-
-
-def annotate_command(model, notes, output, *options):
-    return [sys.executable, str(SCRIPT), str(model), str(notes), str(output), "--max-chars", str(MAX_CHARS), *options]
 
 
 def test_killed_run_resumes_without_losing_or_repeating_a_note(relation_pipeline, notes_dir, tmp_path):
