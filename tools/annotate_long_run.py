@@ -79,9 +79,10 @@ def sample_run(command: List[str], output_dir: Path, poll: float) -> Dict[str, o
     """Run ``command``, sampling memory and committed notes every ``poll`` seconds."""
     started = perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    samples = []
+    samples, pids = [], []
     while process.poll() is None:
-        pids = worker_pids(process.pid)
+        if not pids or not all(Path(f"/proc/{pid}").exists() for pid in pids):
+            pids = worker_pids(process.pid)  # the scan of /proc only until the workers are known
         workers = {str(pid): rss_mib(pid) for pid in pids}
         samples.append({
             "seconds": perf_counter() - started,
@@ -105,11 +106,11 @@ def analyse(samples: List[dict], count: int) -> Dict[str, object]:
     with_workers = [s for s in samples if s["worker_rss_mib"]]
     after_first = next(s for s in with_workers if s["notes"] >= WINDOW)
     at_end = with_workers[-1]
-    memory = {
-        pid: {"after_first_window_mib": rss, "at_end_mib": at_end["worker_rss_mib"].get(pid),
-              "change": at_end["worker_rss_mib"][pid] / rss - 1 if pid in at_end["worker_rss_mib"] else None}
-        for pid, rss in after_first["worker_rss_mib"].items()
-    }
+    memory = {}
+    for pid, rss in after_first["worker_rss_mib"].items():
+        last = [s for s in with_workers if pid in s["worker_rss_mib"]][-1]  # the last sample before it ended
+        memory[pid] = {"after_first_window_mib": rss, "at_end_mib": last["worker_rss_mib"][pid],
+                       "at_end_notes": last["notes"], "change": last["worker_rss_mib"][pid] / rss - 1}
     first_commit = next(s for s in samples if s["notes"] > 0)
     windows = []
     previous = first_commit
@@ -149,15 +150,14 @@ def results_markdown(results: Dict[str, object]) -> str:
         "| --- | --- | --- | --- |",
     ]
     for number, (pid, memory) in enumerate(analysis["worker_memory"].items(), start=1):
-        change = f"{100 * memory['change']:+.1f}%" if memory["change"] is not None else "ended"
-        end = f"{memory['at_end_mib']:.1f}" if memory["at_end_mib"] is not None else "-"
-        lines.append(f"| {number} | {memory['after_first_window_mib']:.1f} | {end} | {change} |")
+        lines.append(f"| {number} | {memory['after_first_window_mib']:.1f} | {memory['at_end_mib']:.1f} "
+                     f"(at {memory['at_end_notes']} notes) | {100 * memory['change']:+.1f}% |")
     driver = analysis["driver_rss_mib"]
     lines += [
         f"| driver | {driver['after_first_window']:.1f} | {driver['at_end']:.1f} | {100 * (driver['at_end'] / driver['after_first_window'] - 1):+.1f}% |",
         "",
-        f"Memory read at {analysis['memory_sample_notes']['after_first_window']} and "
-        f"{analysis['memory_sample_notes']['at_end']} committed notes.",
+        f"Memory read at {analysis['memory_sample_notes']['after_first_window']} committed notes, and at the last "
+        f"sample before each process ended.",
         "",
         "| notes up to | notes/s | vs. first 1,000 | notes per worker CPU-second | vs. first 1,000 | load average |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -183,9 +183,17 @@ def main(
     batch_size: int = typer.Option(8, help="notes per nlp.pipe batch"),
     poll: float = typer.Option(0.1, help="seconds between samples"),
     keep: Optional[Path] = typer.Option(None, help="keep the work folder here instead of a temporary one"),
+    reanalyse: Optional[Path] = typer.Option(None, help="no run: analyse the samples of this results JSON again"),
 ) -> None:
     """Long-run benchmark of the annotation command (local backend): each worker's memory after
     the first 1,000 notes and at the end, notes/s per 1,000 notes."""
+    if reanalyse:
+        results = json.loads(reanalyse.read_text(encoding="utf8"))
+        results["analysis"] = analyse(results["samples"], results["notes"])
+        markdown = results_markdown(results)
+        write_report(output_dir / "annotate-long-run", results, markdown)
+        print(markdown)
+        return
     with work_folder(keep, "annotate-long-run-") as work_dir:
         ids = repeat_notes(notes, work_dir / "notes", count)
         output = work_dir / "output"

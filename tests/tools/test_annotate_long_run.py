@@ -14,15 +14,16 @@ def test_analysis_reads_memory_and_windows_from_the_samples():
         {"seconds": 36.5, "worker_cpu_seconds": 30.0, "load_average": 2.0, "notes": 3000, "driver_rss_mib": 102.0, "worker_rss_mib": {"11": 306.0}},
     ]
     analysis = analyse(samples, 3000)
-    assert analysis["worker_memory"]["11"] == {"after_first_window_mib": 300.0, "at_end_mib": 306.0, "change": 306.0 / 300.0 - 1}
-    assert analysis["worker_memory"]["12"]["change"] is None  # gone before the last sample
+    assert analysis["worker_memory"]["11"] == {"after_first_window_mib": 300.0, "at_end_mib": 306.0, "at_end_notes": 3000,
+                                               "change": 306.0 / 300.0 - 1}
+    assert analysis["worker_memory"]["12"]["at_end_notes"] == 2000  # its last sample before it ended
     assert [w["notes_per_second"] for w in analysis["windows"]] == [100.0, 100.0, 80.0]  # the first from the first shard
     assert abs(analysis["throughput_change_max"] - 0.2) < 1e-9
     assert [w["notes_per_cpu_second"] for w in analysis["windows"]] == [100.0, 100.0, 100.0]
     assert analysis["cpu_throughput_change_max"] == 0.0
     table = results_markdown({"notes": 3000, "workers": 2, "shard_size": 100, "batch_size": 8, "ids_exactly_once": True,
                               "wall_seconds": 40.0, "analysis": analysis})
-    assert "| 1 | 300.0 | 306.0 | +2.0% |" in table and "| 2 | 310.0 | - | ended |" in table and "| 3000 | 80.0 | -20.0% | 100.0 | +0.0% | 2.0 |" in table
+    assert "| 1 | 300.0 | 306.0 (at 3000 notes) | +2.0% |" in table and "| 2 | 310.0 | 310.0 (at 2000 notes) | +0.0% |" in table and "| 3000 | 80.0 | -20.0% | 100.0 | +0.0% | 2.0 |" in table
 
 
 def test_memory_is_read_from_proc():
