@@ -12,7 +12,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_X_DISABLE_META", "true")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-from tests.util import RULE_DRUGS, build_tiny_bert  # noqa: E402  (after the environment)
+from tests.util import build_relation_pipeline, build_tiny_bert  # noqa: E402  (after the environment)
 
 
 @pytest.fixture(scope="session")
@@ -31,23 +31,4 @@ def tiny_cased_bert(tmp_path_factory) -> Path:
 def relation_pipeline(tmp_path_factory) -> Path:
     """A saved pipeline without a transformer: rule-based Drug/Strength entities, then an
     (untrained) relation component that links every candidate (threshold 0)."""
-    from clinical_ie.pipeline.tokenizer import clinical_english
-
-    nlp = clinical_english()
-    ruler = nlp.add_pipe("entity_ruler")
-    nlp.add_pipe(
-        "clinical_medication_relations",
-        name="relations",
-        config={"threshold": 0.0, "model": {"tok2vec": {"width": 16, "depth": 1}}},
-    )
-    nlp.get_pipe("relations").add_label("Strength-Drug")
-    nlp.initialize()  # before the patterns: it empties the ruler
-    ruler.add_patterns(
-        [
-            {"label": "Drug", "pattern": [{"LOWER": {"IN": RULE_DRUGS}}]},
-            {"label": "Strength", "pattern": [{"LIKE_NUM": True}, {"LOWER": "mg"}]},
-        ]
-    )
-    path = tmp_path_factory.mktemp("pipeline") / "relation_pipeline"
-    nlp.to_disk(path)
-    return path
+    return build_relation_pipeline(tmp_path_factory.mktemp("pipeline") / "relation_pipeline")

@@ -167,6 +167,31 @@ RULE_DRUGS = [
 ]
 """Drugs the rule-based test pipeline (``relation_pipeline`` fixture) tags."""
 
+def build_relation_pipeline(path: Path) -> Path:
+    """Save at ``path`` a pipeline without a transformer: rule-based Drug/Strength entities, then
+    an (untrained) relation component that links every candidate (threshold 0). The annotation
+    tests' model; also ``python -c "from tests.util import build_relation_pipeline;
+    build_relation_pipeline(PATH)"`` for the annotation benchmarks on a tiny model."""
+    from clinical_ie.pipeline.tokenizer import clinical_english
+
+    nlp = clinical_english()
+    ruler = nlp.add_pipe("entity_ruler")
+    nlp.add_pipe(
+        "clinical_medication_relations",
+        name="relations",
+        config={"threshold": 0.0, "model": {"tok2vec": {"width": 16, "depth": 1}}},
+    )
+    nlp.get_pipe("relations").add_label("Strength-Drug")
+    nlp.initialize()  # before the patterns: it empties the ruler
+    ruler.add_patterns(
+        [
+            {"label": "Drug", "pattern": [{"LOWER": {"IN": RULE_DRUGS}}]},
+            {"label": "Strength", "pattern": [{"LIKE_NUM": True}, {"LOWER": "mg"}]},
+        ]
+    )
+    nlp.to_disk(path)
+    return Path(path)
+
 
 # --- a hand-made n2c2 note and rule predictions (evaluation tests) -------------------------
 
@@ -227,6 +252,14 @@ def folder_notes(folder: Path) -> list:
     return [(path.stem, path.read_bytes()) for path in sorted(folder.glob("*.txt"))]
 
 
+def annotate_command(model, notes, output, *options) -> list:
+    """The annotation command line (``scripts/annotate.py``) with the tests' length limit."""
+    import sys
+
+    return [sys.executable, str(REPO_ROOT / "scripts" / "annotate.py"), str(model), str(notes), str(output),
+            "--max-chars", str(MAX_CHARS), *options]
+
+
 def small_settings(**overrides):
     """Annotation settings of the tests: small batches and shards, the tests' length limit, every
     progress line."""
@@ -241,3 +274,70 @@ def manifest(output: Path) -> dict:
 
     return json.loads((output / MANIFEST_NAME).read_text(encoding="utf8"))
 
+
+
+# --- processes killed at fail points (annotation fault-injection tests) ---------------------
+
+CHILD_TIMEOUT = 180
+"""Seconds a child process of the tests may run."""
+
+
+def start_child(function, *args):
+    """A child process running ``function(*args)``, forked from a server process that has
+    imported the annotation code once: a process per kill without its imports each time
+    (``function`` must be importable: module level)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["clinical_ie.annotate", "tests.util"])
+    process = context.Process(target=function, args=args)
+    process.start()
+    return process
+
+
+def run_child(function, *args) -> int:
+    """Exit status of ``function(*args)`` in a child process (see :func:`start_child`)."""
+    process = start_child(function, *args)
+    process.join(CHILD_TIMEOUT)
+    if process.exitcode is None:
+        process.kill()
+        raise TimeoutError(f"the child process ran for more than {CHILD_TIMEOUT} s")
+    return process.exitcode
+
+
+def annotate_in_child(model: str, notes: str, output: str, settings, fail_at: Optional[str] = None) -> None:
+    """``run_annotation`` with the fail point ``fail_at`` (``CLINICAL_IE_ANNOTATE_FAIL_AT``):
+    the target of :func:`run_child`."""
+    import os
+
+    from clinical_ie.annotate import run_annotation
+    from clinical_ie.annotate.fail_points import FAIL_AT_ENV
+
+    if fail_at:
+        os.environ[FAIL_AT_ENV] = fail_at
+    run_annotation(model, notes, output, settings)
+
+
+def hold_output_folder(model: str, notes: str, output: str, ready: str) -> None:
+    """Enter (lock) the output folder of ``notes``, touch ``ready``, and wait to be killed."""
+    import time
+
+    from clinical_ie.annotate.inputs import scan_input
+    from clinical_ie.annotate.output import ShardedOutput
+    from clinical_ie.annotate.run import model_identity
+
+    with ShardedOutput(output, scan_input(notes), model_identity(model), shard_size=2, max_chars=MAX_CHARS):
+        Path(ready).touch()
+        time.sleep(CHILD_TIMEOUT)
+
+
+def output_state(output: Path) -> dict:
+    """What a finished output folder holds: its manifest's shard entries (names, ranges,
+    SHA-256), its records and its brat files (name: bytes)."""
+    from clinical_ie.annotate import read_annotations
+
+    return {
+        "shards": manifest(output)["shards"],
+        "records": list(read_annotations(output)),
+        "brat": {path.name: path.read_bytes() for path in sorted((output / "brat").glob("*"))},
+    }

@@ -18,7 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 from time import perf_counter
-from typing import Dict, List, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import spacy
 import typer
@@ -32,6 +33,17 @@ from .reports import write_report
 
 Configuration = Tuple[str, int]
 """``(backend, workers)``."""
+
+
+@contextmanager
+def work_folder(keep: Optional[Path], prefix: str) -> Iterator[Path]:
+    """``keep``, or a temporary folder removed afterwards."""
+    work_dir = keep or Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work_dir
+    finally:
+        if not keep:
+            shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def repeat_notes(sources: Sequence[Path], target: Path, count: int) -> List[str]:
@@ -203,14 +215,10 @@ def main(
 ) -> None:
     """Scaling benchmark of the annotation command: backends x workers beside one plain
     nlp.pipe process. The work folder (copied notes, outputs) is removed afterwards unless --keep."""
-    work_dir = keep or Path(tempfile.mkdtemp(prefix="annotate-benchmark-"))
-    try:
+    with work_folder(keep, "annotate-benchmark-") as work_dir:
         results = run_scaling_benchmark(
             model, notes, work_dir, count, [configuration(c) for c in configurations], batch_size, n_process
         )
-    finally:
-        if not keep:
-            shutil.rmtree(work_dir, ignore_errors=True)
     markdown = results_markdown(results)
     write_report(output_dir / "annotate-scaling", results, markdown)
     print(markdown)

@@ -4,8 +4,9 @@
 Parquet file (:mod:`.inputs`), annotates them in work units with the ``local`` or ``ray``
 backend (:mod:`.backends`, :mod:`.worker`) and writes one record per note
 (:mod:`.schema`), or its FHIR R4 Bundle (:mod:`.fhir`), into shards with a manifest
-(:mod:`.output`); a rerun resumes where a stopped run left off. :func:`read_annotations` reads
-a finished output back.
+(:mod:`.output`); a rerun resumes where a stopped run left off, and changes nothing once the
+run is complete. :func:`read_annotations` reads a finished output back. :mod:`.fail_points`
+names the points where the fault-injection tests kill the output code.
 """
 
 from .inputs import InputError, NoteError, scan_input

@@ -7,7 +7,8 @@ same whatever the backend, so the records are too.
 
 - ``local``, one worker: in this process.
 - ``local``, N workers: N spawned processes (a ``ProcessPoolExecutor``), each with
-  ``threads`` torch threads, at most ``2 N`` units in flight.
+  ``threads`` torch threads, at most ``2 N`` units in flight. A worker ends itself when the
+  driver dies (killed, or ended at a fail point), so that none is left orphaned.
 - ``ray``: Ray Data, ``from_items`` of the units, ``map_batches`` with a callable class on a
   fixed pool of N actors (``num_cpus=threads``, ``num_gpus=1`` each with ``gpu``), results
   streamed back to the driver, which writes the shards. Without ``address`` a local Ray
@@ -17,7 +18,10 @@ same whatever the backend, so the records are too.
 """
 
 import logging
+import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -55,7 +59,15 @@ _worker_annotator: Optional[NoteAnnotator] = None
 
 def _start_worker(config: AnnotatorConfig) -> None:
     global _worker_annotator
+    threading.Thread(target=_exit_with_parent, args=(multiprocessing.parent_process().sentinel,), daemon=True).start()
     _worker_annotator = NoteAnnotator(config)
+
+
+def _exit_with_parent(parent_sentinel: int) -> None:
+    """End this worker process once its parent (the driver) is gone: the pool's queues would
+    keep an orphan waiting for work forever."""
+    multiprocessing.connection.wait([parent_sentinel])
+    os._exit(1)
 
 
 def _annotate_in_worker(unit: WorkUnit) -> UnitResult:

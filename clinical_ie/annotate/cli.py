@@ -6,7 +6,10 @@ INPUT is a folder of .txt notes (id = file name without .txt), a JSON Lines file
 error), or with --format fhir part-00000.ndjson, ... holding one FHIR R4 Bundle per note (and
 structure-definitions/, the StructureDefinitions of its extensions under --fhir-base), and
 manifest.json; run the same command again after a crash or --max-shards to finish
-the remaining shards. Exit status: 0 when every note has its record, 3 when shards remain.
+the remaining shards (a rerun of a finished run changes nothing). Exit status: 0 when every
+note has its record, 3 when shards remain, 2 on an error (the input or settings changed:
+--restart; a damaged manifest; another run on OUTPUT_DIR; a full disk), 86 only when killed
+at a fail point of the fault-injection tests.
 """
 
 import json
@@ -52,6 +55,8 @@ def annotate(
     quantize: bool = typer.Option(False, help="run the encoder int8 (dynamic quantization, CPU; faster, slightly different scores)"),
     brat: bool = typer.Option(False, help="also write brat/<id>.txt and .ann (T and R lines) per annotated note"),
     fhir_base: str = typer.Option(DEFAULT_FHIR_BASE, help="canonical base of the FHIR extensions (<base>/StructureDefinition/<id>), recorded in the manifest"),
+    restart: bool = typer.Option(False, help="remove the output a previous run left in OUTPUT_DIR and annotate everything again "
+                                               "(needed when the input or settings changed, or the manifest is damaged)"),
     log_every: float = typer.Option(10.0, help="seconds between progress lines"),
     summary: Optional[Path] = typer.Option(None, help="write the run's summary (counts, rates, peak memory per worker) as JSON here"),
 ) -> None:
@@ -60,7 +65,7 @@ def annotate(
     settings = AnnotationSettings(
         backend=backend.value, workers=workers, gpu=gpu, address=address, output_format=output_format.value,
         batch_size=batch_size, shard_size=shard_size, max_chars=max_chars, threads=threads, max_shards=max_shards,
-        confidence_threshold=confidence_threshold, quantize=quantize, brat=brat, log_every=log_every,
+        confidence_threshold=confidence_threshold, quantize=quantize, brat=brat, restart=restart, log_every=log_every,
         fhir_base=fhir_base,
     )
     try:
@@ -70,6 +75,9 @@ def annotate(
         raise typer.Exit(ERROR_EXIT_STATUS)
     if summary:
         summary.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf8")
+    if result.already_complete:
+        print(f"already complete: all {result.notes} notes in {result.shards_total} shard(s); nothing annotated")
+        return
     print(
         f"{result.notes_annotated} notes annotated and {result.notes_failed} with an error record in "
         f"{result.seconds:.1f} s ({result.notes_per_second:.1f} notes/s, {result.words_per_second:.0f} words/s); "

@@ -2,7 +2,8 @@
 
 :func:`scan_input` runs once, in the driver: it lists every note as an ``(id, locator)`` pair
 in a fixed order (file name; line; row), checks that ids are present and unique, and
-fingerprints the input so that a resumed run can tell that it is the same. Structural problems
+digests every note's bytes (the file, the JSON line, the Parquet text) so that a resumed run
+can tell which notes were added, removed or changed since (:func:`input_changes`). Structural problems
 (a line that is not a JSON object, a missing or duplicate id) stop the run before any work,
 with file and line. Texts are read later, by the workers, through :class:`NoteReader`; a note
 whose text cannot be used (missing, not UTF-8, empty, too long) raises :class:`NoteError`,
@@ -71,16 +72,63 @@ class InputSpec:
 
 @dataclass
 class NoteIndex:
-    """Every note of an input, in order: ``ids[i]`` is read from ``locators[i]``."""
+    """Every note of an input, in order: ``ids[i]`` is read from ``locators[i]`` and its bytes
+    digest to ``digests[i]``; ``fingerprint`` digests the kind, ids and digests in order."""
 
     spec: InputSpec
     ids: List[str]
     locators: List[Locator]
-    fingerprint: str
+    digests: List[str]
     ignored_files: int = 0
+
+    def __post_init__(self):
+        digest = hashlib.sha256(self.spec.kind.encode())
+        for note_id, note_digest in zip(self.ids, self.digests):
+            digest.update(f"\0{note_id}\t{note_digest}".encode("utf8", "surrogateescape"))
+        self.fingerprint = digest.hexdigest()
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+@dataclass
+class InputChanges:
+    """How an input differs from an earlier scan of it: ids added, removed, changed (other
+    bytes), and whether the notes they share are in another order."""
+
+    added: List[str]
+    removed: List[str]
+    changed: List[str]
+    reordered: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed or self.reordered)
+
+    def describe(self, shown: int = 5) -> str:
+        """The changes in words, naming at most ``shown`` ids of each kind (ids, never text)."""
+
+        def named(ids: List[str]) -> str:
+            more = f", ... {len(ids) - shown} more" if len(ids) > shown else ""
+            return ", ".join(repr(note_id) for note_id in ids[:shown]) + more
+
+        parts = [f"{len(ids)} note(s) {kind} ({named(ids)})"
+                 for kind, ids in (("added", self.added), ("removed", self.removed), ("changed", self.changed)) if ids]
+        if self.reordered:
+            parts.append("the notes are in another order")
+        return "; ".join(parts)
+
+
+def input_changes(before_ids: List[str], before_digests: List[str], index: NoteIndex) -> InputChanges:
+    """What changed from an earlier scan (its ids and digests) to ``index``."""
+    before = dict(zip(before_ids, before_digests))
+    now = dict(zip(index.ids, index.digests))
+    shared = [note_id for note_id in index.ids if note_id in before]
+    return InputChanges(
+        added=[note_id for note_id in index.ids if note_id not in before],
+        removed=[note_id for note_id in before_ids if note_id not in now],
+        changed=[note_id for note_id in shared if before[note_id] != now[note_id]],
+        reordered=shared != [note_id for note_id in before_ids if note_id in now],
+    )
 
 
 def scan_input(path: Union[str, Path]) -> NoteIndex:
@@ -90,11 +138,14 @@ def scan_input(path: Union[str, Path]) -> NoteIndex:
     return scan(spec)
 
 
-def _fingerprint(spec: InputSpec, ids: List[str], sizes: List[object]) -> str:
-    digest = hashlib.sha256(spec.kind.encode())
-    for note_id, size in zip(ids, sizes):
-        digest.update(f"\0{note_id}\t{size}".encode("utf8", "surrogateescape"))
-    return digest.hexdigest()
+def note_digest(data: bytes) -> str:
+    """Digest of a note's bytes (what the index compares between runs)."""
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def _file_digest(path: str) -> str:
+    with open(path, "rb") as note_file:
+        return hashlib.file_digest(note_file, lambda: hashlib.blake2b(digest_size=12)).hexdigest()
 
 
 def _raise_problems(name: str, problems: List[str]) -> None:
@@ -112,12 +163,13 @@ def _scan_folder(spec: InputSpec) -> NoteIndex:
     with os.scandir(spec.path) as entries:
         for entry in entries:
             if entry.name.endswith(".txt") and entry.is_file():
-                notes.append((entry.name, entry.stat().st_size))
+                notes.append(entry.name)
             else:
                 ignored += 1
     notes.sort()
-    ids = [name[: -len(".txt")] for name, _ in notes]
-    return NoteIndex(spec, ids, [name for name, _ in notes], _fingerprint(spec, ids, [size for _, size in notes]), ignored)
+    ids = [name[: -len(".txt")] for name in notes]
+    digests = [_file_digest(os.path.join(spec.path, name)) for name in notes]
+    return NoteIndex(spec, ids, notes, digests, ignored)
 
 
 def _note_id(value: object) -> Optional[str]:
@@ -132,7 +184,7 @@ def _note_id(value: object) -> Optional[str]:
 
 
 def _scan_jsonl(spec: InputSpec) -> NoteIndex:
-    ids, offsets, sizes, problems = [], [], [], []
+    ids, offsets, digests, problems = [], [], [], []
     first_line = {}
     offset = 0
     with open(spec.path, "rb") as jsonl:
@@ -158,9 +210,9 @@ def _scan_jsonl(spec: InputSpec) -> NoteIndex:
             first_line[note_id] = line_number
             ids.append(note_id)
             offsets.append(line_offset)
-            sizes.append(len(line))
+            digests.append(note_digest(line))
     _raise_problems(Path(spec.path).name, problems)
-    return NoteIndex(spec, ids, offsets, _fingerprint(spec, ids, sizes))
+    return NoteIndex(spec, ids, offsets, digests)
 
 
 def _parquet():
@@ -189,8 +241,12 @@ def _scan_parquet(spec: InputSpec) -> NoteIndex:
             first_row[note_id] = row
             ids.append(note_id)
     _raise_problems(name, problems)
-    rows = list(range(len(ids)))
-    return NoteIndex(spec, ids, rows, _fingerprint(spec, ids, [os.path.getsize(spec.path)] * len(ids)))
+    digests = []
+    for group in range(parquet_file.num_row_groups):  # one row group's texts in memory at a time
+        for text in parquet_file.read_row_group(group, columns=["text"]).column("text").to_pylist():
+            data = text if isinstance(text, bytes) else b"\0" if text is None else str(text).encode("utf8", "surrogatepass")
+            digests.append(note_digest(data))
+    return NoteIndex(spec, ids, list(range(len(ids))), digests)
 
 
 def decode_note(data: bytes) -> str:

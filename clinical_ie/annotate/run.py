@@ -29,7 +29,9 @@ class AnnotationSettings:
     progress lines. ``quantize``: load the model with its encoder quantized to int8 for CPU
     inference (``clinical_ie.pipeline.transformer.QUANTIZE_ON_LOAD``). ``fhir_base``: the canonical
     base of the FHIR output's extensions (:mod:`.fhir_profiles`); their StructureDefinitions
-    are written under it to ``structure-definitions/`` of the output folder.
+    are written under it to ``structure-definitions/`` of the output folder. ``restart``: remove what
+    an earlier run left in the output folder and annotate everything again (where the input or
+    settings changed, or the manifest is damaged).
     """
 
     backend: str = "local"
@@ -46,6 +48,7 @@ class AnnotationSettings:
     confidence_threshold: float = 0.0
     quantize: bool = False
     fhir_base: str = DEFAULT_FHIR_BASE
+    restart: bool = False
     log_every: float = 10.0
 
     def __post_init__(self):
@@ -68,7 +71,8 @@ class AnnotationSettings:
 
 @dataclass
 class AnnotationSummary:
-    """What a run did. Rates count only the notes annotated in this run."""
+    """What a run did. Rates count only the notes annotated in this run. ``complete``: every
+    shard is in the output folder; ``already_complete``: it was before this run, which did nothing."""
 
     notes: int
     notes_done_before: int
@@ -79,6 +83,7 @@ class AnnotationSummary:
     shards_written: int = 0
     shards_total: int = 0
     complete: bool = False
+    already_complete: bool = False
     worker_peak_rss_mib: Dict[str, float] = field(default_factory=dict)
     warnings: Dict[str, int] = field(default_factory=dict)
     brat_skipped: int = 0
@@ -148,7 +153,7 @@ def _write_results(results: Iterable[UnitResult], output: ShardedOutput, summary
             summary.shards_written += 1
         progress.update(len(result.records), summary)
     summary.seconds = perf_counter() - started
-    summary.complete = output.manifest["complete"]
+    summary.complete = output.complete
     summary.brat_skipped = output.brat_skipped
     if summary.notes_annotated + summary.notes_failed:
         progress.update(0, summary, force=True)
@@ -172,7 +177,8 @@ def run_annotation(
     identity = model_identity(model)
     with ShardedOutput(
         output_dir, index, identity, settings.output_format, settings.shard_size, settings.max_chars, settings.brat,
-        confidence_threshold=settings.confidence_threshold, quantize=settings.quantize, fhir_base=settings.fhir_base,
+        confidence_threshold=settings.confidence_threshold, quantize=settings.quantize,
+        fhir_base=settings.fhir_base, restart=settings.restart,
     ) as output:
         if settings.output_format == "fhir":
             write_structure_definitions(Path(output_dir) / STRUCTURE_DEFINITIONS_FOLDER, settings.fhir_base)
@@ -180,6 +186,10 @@ def run_annotation(
         if settings.max_shards is not None:
             pending = pending[: settings.max_shards]
         summary = AnnotationSummary(len(index), output.notes_done(), shards_total=output.manifest["shards_total"])
+        if output.complete:
+            summary.complete = summary.already_complete = True
+            logger.info("the output folder is already complete (%d shards): nothing to annotate", summary.shards_total)
+            return summary
         logger.info(
             "%d of %d shards already done; annotating %d with the %s backend, %d worker(s), %d thread(s) each",
             len(output.done_shards), summary.shards_total, len(pending), settings.backend, settings.workers,

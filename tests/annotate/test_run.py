@@ -5,7 +5,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -21,11 +20,8 @@ from clinical_ie.corpora.conversion_report import ConversionReport
 from clinical_ie.pipeline.base import default_model_config
 from clinical_ie.pipeline.crf_ner.model import DEFAULT_CRF_MODEL
 from tests.util import (
-    BAD_NOTES, MAX_CHARS, REPO_ROOT, SECRET, folder_notes, listening, manifest, small_settings, transformer_pipeline_config,
+    BAD_NOTES, MAX_CHARS, SECRET, annotate_command, folder_notes, listening, manifest, small_settings, transformer_pipeline_config,
 )
-
-SCRIPT = REPO_ROOT / "scripts" / "annotate.py"
-
 
 def comparable(records):
     """Records with the detail of 'not UTF-8' errors dropped (a byte offset in a file, a
@@ -165,10 +161,6 @@ def test_brat_files_for_annotated_notes(relation_pipeline, notes_dir, tmp_path):
     assert len(list(brat.glob("*.ann"))) == 13 and not any((brat / f"{name}.ann").exists() for name in BAD_NOTES)
 
 
-def annotate_command(model, notes, output, *options):
-    return [sys.executable, str(SCRIPT), str(model), str(notes), str(output), "--max-chars", str(MAX_CHARS), *options]
-
-
 def test_killed_run_resumes_without_losing_or_repeating_a_note(relation_pipeline, notes_dir, tmp_path):
     """SIGKILL the command once a shard is done, then rerun it: a time-boxed run, then the rest."""
     notes = tmp_path / "notes"
@@ -241,3 +233,17 @@ def test_quantize_runs_the_int8_encoder_and_is_kept_apart_in_the_manifest(transf
         run_annotation(str(transformer_pipeline), notes_dir, tmp_path / "int8", small_settings())
     with pytest.raises(ValueError, match="quantize"):
         run_annotation(spacy.load(transformer_pipeline), notes_dir, tmp_path / "in_process", settings)
+
+
+def test_rerunning_a_finished_run_changes_nothing(relation_pipeline, notes_dir, reference, tmp_path):
+    """A scheduler's retry of a finished job: nothing annotated, still complete, readable, exit 0."""
+    command = annotate_command(relation_pipeline, notes_dir, tmp_path, "--shard-size", "5")
+    first = subprocess.run(command, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    rerun = subprocess.run(command, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "already complete" in rerun.stdout
+    assert manifest(tmp_path)["complete"] is True
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+    assert list(read_annotations(tmp_path)) == reference
