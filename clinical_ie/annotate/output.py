@@ -47,9 +47,10 @@ logger = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.json"
 INPUT_INDEX_NAME = "input-index.json"
 LOCK_NAME = ".lock"
-MANIFEST_VERSION = 3
+MANIFEST_VERSION = 4
 """2: records carry status, assertion, section and normalized attributes; ``quantize`` recorded.
-3: ``brat`` recorded, ``input-index.json`` beside it, the input fingerprint over note digests."""
+3: ``brat`` recorded, ``input-index.json`` beside it, the input fingerprint over note digests.
+4: medication records carry ``concept``."""
 FORMAT_SUFFIXES = {"jsonl": "jsonl", "parquet": "parquet", "fhir": "ndjson"}
 """Shard file name suffix of each output format (``fhir``: one FHIR Bundle per line)."""
 FORMATS = tuple(FORMAT_SUFFIXES)

@@ -55,6 +55,19 @@ _NORMALIZED = _object(
 """A parsed attribute text (:func:`clinical_ie.pipeline.dosage.normalized`): the key of its type
 set, the others null."""
 
+_CONCEPT_ID = {"type": ["integer", "null"]}
+_CONCEPT = _object(
+    {
+        "id": _CONCEPT_ID,
+        "code": _TEXT,
+        "vocabulary": _TEXT,
+        "name": _TEXT,
+        "score": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+        "source_id": _CONCEPT_ID,
+    }
+)
+"""A Drug's vocabulary concept (``clinical_concept_linker``), null where uncoded."""
+
 _ATTRIBUTE_VALUE = _object(
     {
         "label": {"enum": list(ATTRIBUTE_LABELS)},
@@ -99,7 +112,8 @@ RECORD_JSON_SCHEMA: Dict[str, object] = {
                 "type": "object",
                 "additionalProperties": False,
                 "required": [
-                    "id", "text", "start_char", "end_char", "confidence", "status", "assertion", "section", "attributes",
+                    "id", "text", "start_char", "end_char", "confidence", "status", "assertion", "section", "concept",
+                    "attributes",
                 ],
                 "properties": {
                     "id": _TEXT,
@@ -110,6 +124,7 @@ RECORD_JSON_SCHEMA: Dict[str, object] = {
                     "status": _STATUS,
                     "assertion": _ASSERTION,
                     "section": _SECTION,
+                    "concept": _CONCEPT,
                     "attributes": {
                         "type": "object",
                         "additionalProperties": False,
@@ -189,6 +204,19 @@ def record_arrow_schema():
             ("status", pa.string()),
             ("assertion", pa.string()),
             ("section", pa.string()),
+            (
+                "concept",
+                pa.struct(
+                    [
+                        ("id", pa.int64()),
+                        ("code", pa.string()),
+                        ("vocabulary", pa.string()),
+                        ("name", pa.string()),
+                        ("score", pa.float64()),
+                        ("source_id", pa.int64()),
+                    ]
+                ),
+            ),
             ("attributes", pa.struct([(label.lower(), pa.list_(attribute_value)) for label in ATTRIBUTE_LABELS])),
         ]
     )

@@ -24,7 +24,9 @@ importing :mod:`clinical_ie.pipeline` does so. ``docs/data-model.md`` lists them
   or ``family`` (``clinical_context``, or gold from brat attributes).
 - ``span._.med_status``: a medication's ``active``, ``discontinued``, ``held``, ``allergy``,
   ``absent``, ``planned`` or ``conditional`` (``clinical_context``).
-  These three are stored per offsets *and label* (:data:`LABELLED_SPAN_VALUES`).
+- ``span._.concepts``: ranked vocabulary concepts of a Drug (``clinical_concept_linker``):
+  ``{"id", "code", "vocabulary", "name", "score", "source_id"}`` each.
+  These four are stored per offsets *and label* (:data:`LABELLED_SPAN_VALUES`).
 - ``span._.section``: the section holding the span (``doc.spans["sections"]``), computed.
 - ``doc._.medications``: :class:`MedicationRecord` per Drug, computed on access from the
   doc's entities and ``doc._.relations``; nothing is stored.
@@ -67,7 +69,7 @@ MEDICATION_STATUS_VALUES = ("active", "discontinued", "held", "allergy", "absent
 
 # --- values a component sets on a span --------------------------------------------------
 
-LABELLED_SPAN_VALUES = ("confidence", "assertion", "med_status")
+LABELLED_SPAN_VALUES = ("confidence", "assertion", "med_status", "concepts")
 """Span extensions stored per offsets *and label*: spaCy keys a span extension's value by
 character offsets only, so two spans at the same offsets with different labels (two heads'
 predictions, a Drug and a Reason) would otherwise share one value."""
@@ -160,6 +162,7 @@ class MedicationRecord:
 
     ``status`` (``span._.med_status``: taken, stopped, held, refused...), ``assertion``
     (``span._.assertion``) and ``section`` (``span._.section``): None where no component set them.
+    ``concept``: the first of ``span._.concepts`` (``clinical_concept_linker``), None where uncoded.
     """
 
     id: str
@@ -170,6 +173,7 @@ class MedicationRecord:
     status: Optional[str] = None
     assertion: Optional[str] = None
     section: Optional[str] = None
+    concept: Optional[Dict[str, object]] = None
     attributes: Dict[str, List[AttributeValue]] = field(
         default_factory=lambda: {label.lower(): [] for label in ATTRIBUTE_LABELS}
     )
@@ -185,6 +189,7 @@ class MedicationRecord:
             "status": self.status,
             "assertion": self.assertion,
             "section": self.section,
+            "concept": self.concept,
             "attributes": {key: [value.to_dict() for value in values] for key, values in self.attributes.items()},
         }
 
@@ -200,6 +205,7 @@ def medication_records(doc: Doc) -> List[MedicationRecord]:
         span.id_ or f"#{i}": MedicationRecord(
             span.id_, span.text, span.start_char, span.end_char, span._.confidence,
             status=span._.med_status, assertion=span._.assertion, section=span._.section,
+            concept=(span._.concepts or [None])[0],
         )
         for i, span in enumerate(entities)
         if span.label_ == "Drug"
