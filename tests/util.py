@@ -1,13 +1,14 @@
 """Helpers shared by the tests: paths, a tiny random BERT, transformer pipeline configs,
-hand-made brat and handover files, and the annotation tests' notes."""
+hand-made brat and handover files, the annotation tests' notes, a throwaway PostgreSQL server."""
 
+import contextlib
 import copy
 import importlib.util
 import json
 import string
 from pathlib import Path
 from types import ModuleType
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 from thinc.api import Config
 
@@ -341,3 +342,57 @@ def output_state(output: Path) -> dict:
         "records": list(read_annotations(output)),
         "brat": {path.name: path.read_bytes() for path in sorted((output / "brat").glob("*"))},
     }
+
+
+def postgres_binaries() -> Optional[Path]:
+    """The folder of ``initdb`` and ``pg_ctl``: on the PATH, else Debian's newest
+    ``/usr/lib/postgresql/<version>/bin``; None without PostgreSQL."""
+    import shutil
+
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return Path(found).resolve().parent
+    folders = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+    return next((folder for folder in reversed(folders) if (folder / "initdb").exists()), None)
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server on a Unix socket in a new temporary folder; yields its
+    database URL. Run as the ``postgres`` user when we are root (PostgreSQL refuses root).
+    Raises RuntimeError saying why when it cannot start."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    binaries = postgres_binaries()
+    if binaries is None:
+        raise RuntimeError("no PostgreSQL server binaries (apt-get install postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="clinical-ie-pg-"))
+    prefix = []
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            shutil.rmtree(folder)
+            raise RuntimeError("running as root and there is no 'postgres' user to run the server as") from None
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    try:
+        for command in (
+            [str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"],
+            [str(binaries / "pg_ctl"), "-D", str(data), "-w", "-l", str(folder / "log"), "-o",
+             f"-c listen_addresses='' -c unix_socket_directories='{folder}' -c fsync=off", "start"],
+        ):
+            result = subprocess.run(prefix + command, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise RuntimeError(f"{Path(command[0]).name} failed: {(result.stderr or result.stdout).strip()[-300:]}")
+        yield f"postgresql://postgres@/postgres?host={folder}"
+    finally:
+        if (data / "postmaster.pid").exists():
+            subprocess.run(prefix + [str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

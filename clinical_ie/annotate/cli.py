@@ -4,8 +4,10 @@ INPUT is a folder of .txt notes (id = file name without .txt), a JSON Lines file
 "text" fields, or a Parquet file with "id" and "text" columns. OUTPUT_DIR receives shards
 (part-00000.jsonl, ... or .parquet) holding one record per note (id, entities, medications,
 error), or with --format fhir part-00000.ndjson, ... holding one FHIR R4 Bundle per note (and
-structure-definitions/, the StructureDefinitions of its extensions under --fhir-base), and
-manifest.json; run the same command again after a crash or --max-shards to finish
+structure-definitions/, the StructureDefinitions of its extensions under --fhir-base), or with
+--format note_nlp Parquet shards of OMOP CDM v5.4 NOTE_NLP rows (one per medication span), also
+written into the database --db names, and manifest.json; run the same command again after a
+crash or --max-shards to finish
 the remaining shards (a rerun of a finished run changes nothing). Exit status: 0 when every
 note has its record, 3 when shards remain, 2 on an error (the input or settings changed:
 --restart; a damaged manifest; another run on OUTPUT_DIR; a full disk), 86 only when killed
@@ -23,6 +25,7 @@ import typer
 
 from . import AnnotationSettings, run_annotation
 from .backends import BackendError
+from .database import DatabaseError
 from .fhir_profiles import DEFAULT_FHIR_BASE
 from .inputs import DEFAULT_MAX_CHARS, InputError
 from .output import FORMATS, OutputError
@@ -45,7 +48,10 @@ def annotate(
     workers: int = typer.Option(1, help="worker processes or Ray actors, each loading the model once"),
     gpu: bool = typer.Option(False, help="annotate on GPU (Ray: one GPU per actor)"),
     address: Optional[str] = typer.Option(None, help="address of a running Ray cluster to join (default: start a local one)"),
-    output_format: OutputFormat = typer.Option("jsonl", "--format", help="shard format: jsonl, parquet or fhir (NDJSON of FHIR R4 Bundles)"),
+    output_format: OutputFormat = typer.Option(
+        "jsonl", "--format", help="shard format: jsonl, parquet, fhir (NDJSON of FHIR R4 Bundles) or note_nlp (OMOP NOTE_NLP rows, Parquet)"
+    ),
+    db: Optional[str] = typer.Option(None, "--db", help="with --format note_nlp: also write the rows into this database (duckdb:///path.db or postgresql://...)"),
     batch_size: int = typer.Option(8, help="notes per nlp.pipe batch"),
     shard_size: int = typer.Option(1000, help="notes per output shard"),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, help="longer notes get an error record"),
@@ -66,11 +72,11 @@ def annotate(
         backend=backend.value, workers=workers, gpu=gpu, address=address, output_format=output_format.value,
         batch_size=batch_size, shard_size=shard_size, max_chars=max_chars, threads=threads, max_shards=max_shards,
         confidence_threshold=confidence_threshold, quantize=quantize, brat=brat, restart=restart, log_every=log_every,
-        fhir_base=fhir_base,
+        fhir_base=fhir_base, database=db,
     )
     try:
         result = run_annotation(model, input, output_dir, settings)
-    except (InputError, OutputError, BackendError, ValueError, OSError) as error:
+    except (InputError, OutputError, BackendError, DatabaseError, ValueError, OSError) as error:
         print(f"annotate: {error}", file=sys.stderr)
         raise typer.Exit(ERROR_EXIT_STATUS)
     if summary:

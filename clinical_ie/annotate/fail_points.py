@@ -18,6 +18,7 @@ FAIL_EXIT_STATUS = 86
 
 FAIL_POINTS = {
     "before-shard": "a shard's records are all in memory, nothing of it written",
+    "after-database-commit": "note_nlp with a database: the shard's rows are committed to it, its file not yet written",
     "mid-shard": "the shard's .partial file holds part of its bytes (the JSON Lines, Parquet or FHIR NDJSON write)",
     "after-shard-rename": "the shard's file is in place, the manifest does not list it",
     "mid-brat": "--brat: the shard's first brat .txt is in place, its .ann half written (.ann.partial)",
@@ -27,6 +28,8 @@ FAIL_POINTS = {
     "disk-full": "raises OSError(ENOSPC) in the middle of the shard's write, as a full disk does (no exit)",
 }
 MID_WRITE_POINTS = ("mid-shard", "mid-brat", "mid-manifest", "disk-full")
+DATABASE_POINTS = ("after-database-commit",)
+"""Points only a ``note_nlp`` run that writes into a database passes."""
 """Points that fire inside a write: part of the bytes reach the file, then the point fires."""
 
 

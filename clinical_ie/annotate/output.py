@@ -1,8 +1,9 @@
 """Sharded, resumable annotation output: ``part-NNNNN.jsonl`` (or ``.parquet``, or ``.ndjson`` of
-FHIR Bundles), ``manifest.json`` and ``input-index.json``.
+FHIR Bundles, or ``.parquet`` of NOTE_NLP rows), ``manifest.json`` and ``input-index.json``.
 
 Shard ``k`` holds the records of input notes ``k * shard_size`` up to ``(k + 1) * shard_size``,
-in input order. :meth:`ShardedOutput._commit_shard` is the one place a shard enters the
+in input order (``note_nlp``: its notes' OMOP NOTE_NLP rows, :mod:`.note_nlp`, also written
+into a database with ``database``, :mod:`.database`). :meth:`ShardedOutput._commit_shard` is the one place a shard enters the
 output: its file is written whole to a temporary ``.partial`` file, flushed to disk and renamed
 into place, then its brat files (``--brat``) the same way, and only then is it listed in the
 manifest, itself replaced atomically: listing is the commit. So after a crash at any point
@@ -22,6 +23,13 @@ manifest is damaged, unless ``restart``: then the previous run's files are remov
 
 Writing fails cleanly when the disk is full (:class:`OutputError`, finished shards kept), and
 the fail points of :mod:`.fail_points` sit at each step of a shard's commit.
+
+With a database, a ``note_nlp`` shard's rows are committed to it (one transaction replacing the
+rows of its notes) before its Parquet file is written and listed, so after a crash at any point
+a shard is either listed with its rows in the table, or unlisted and redone by the rerun, its
+rows replaced. A listed shard whose rows are no longer in the table is redone too. The
+manifest's ``database`` is the dialect and a fingerprint of the URL (never the URL), and a
+``note_nlp`` shard's entry has its ``rows`` and their ``note_nlp_ids`` ``[first, last]``.
 """
 
 import errno
@@ -32,13 +40,16 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Union
 
+from .database import NoteNlpDatabase
 from .fail_points import FailPoints
 from .fhir import note_bundle
 from .fhir_profiles import DEFAULT_FHIR_BASE, check_fhir_base
 from .inputs import NoteIndex, input_changes
+from .note_nlp import SOURCE_COLUMN, complete_rows, integer_note_id, note_nlp_arrow_schema
 from .schema import record_arrow_schema
 from .worker import UnitResult, WorkUnit
 
@@ -51,15 +62,16 @@ MANIFEST_VERSION = 4
 """2: records carry status, assertion, section and normalized attributes; ``quantize`` recorded.
 3: ``brat`` recorded, ``input-index.json`` beside it, the input fingerprint over note digests.
 4: medication records carry ``concept``."""
-FORMAT_SUFFIXES = {"jsonl": "jsonl", "parquet": "parquet", "fhir": "ndjson"}
-"""Shard file name suffix of each output format (``fhir``: one FHIR Bundle per line)."""
+FORMAT_SUFFIXES = {"jsonl": "jsonl", "parquet": "parquet", "fhir": "ndjson", "note_nlp": "parquet"}
+"""Shard file name suffix of each output format (``fhir``: one FHIR Bundle per line; ``note_nlp``:
+NOTE_NLP rows)."""
 FORMATS = tuple(FORMAT_SUFFIXES)
 BRAT_DIR_NAME = "brat"
 PARTIAL_SUFFIX = ".partial"
 SAFE_FILE_STEM = re.compile(r"^[^./\\\0][^/\\\0]{0,199}$")
 """A note id usable as a brat file name: no separator, no leading dot, at most 200 characters."""
 COMPATIBILITY_KEYS = ("input", "model", "format", "shard_size", "max_chars", "confidence_threshold", "quantize", "brat",
-                      "fhir_base")
+                      "fhir_base", "database")
 SHARD_ENTRY_KEYS = {"part": str, "start": int, "end": int, "records": int, "errors": int, "bytes": int, "sha256": str}
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 RESTART_HINT = "pass --restart to annotate the whole input again into this folder, or choose another OUTPUT_DIR"
@@ -144,6 +156,7 @@ class ShardBuffer:
     end: int
     records: Dict[int, str] = field(default_factory=dict)
     brat: list = field(default_factory=list)
+    note_nlp: Dict[int, List[dict]] = field(default_factory=dict)
 
     @property
     def full(self) -> bool:
@@ -160,17 +173,21 @@ class ShardedOutput:
     def __init__(self, output_dir: Union[str, Path], index: NoteIndex, model: Dict[str, str], output_format: str = "jsonl",
                  shard_size: int = 1000, max_chars: int = 1_000_000, brat: bool = False, *,
                  confidence_threshold: float = 0.0, quantize: bool = False, fhir_base: str = DEFAULT_FHIR_BASE,
-                 restart: bool = False):
+                 restart: bool = False, database: Optional[NoteNlpDatabase] = None):
         if output_format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, not {output_format!r}")
         if shard_size < 1:
             raise ValueError("shard_size must be at least 1")
+        if database is not None and output_format != "note_nlp":
+            raise ValueError("a database takes NOTE_NLP rows: use the note_nlp format")
         self.output_dir = Path(output_dir)
         self.index = index
         self.format = output_format
         self.shard_size = shard_size
         self.brat = brat
         self.restart = restart
+        self.database = database
+        self.nlp_system = f"{model['name']} {model['version']}".strip()
         self.manifest = {
             "version": MANIFEST_VERSION,
             "input": {"kind": index.spec.kind, "notes": len(index), "fingerprint": index.fingerprint},
@@ -182,6 +199,7 @@ class ShardedOutput:
             "quantize": quantize,
             "brat": brat,
             "fhir_base": check_fhir_base(fhir_base) if output_format == "fhir" else None,
+            "database": None if database is None else database.identity(),
             "shards_total": -(-len(index) // shard_size),
             "shards": [],
             "complete": False,
@@ -296,10 +314,18 @@ class ShardedOutput:
         expected = (offset == 0 and 0 <= shard < self.manifest["shards_total"] and entry["part"] == part_name(shard, self.format)
                     and entry["end"] == self.shard_range(shard).stop)
         path = self.output_dir / entry["part"]
-        if expected and path.is_file() and path.stat().st_size == entry["bytes"] and _sha256(path) == entry["sha256"]:
+        if (expected and path.is_file() and path.stat().st_size == entry["bytes"] and _sha256(path) == entry["sha256"]
+                and self._rows_in_database(entry)):
             return True
         logger.warning("shard %s is missing or damaged: it will be annotated again", entry["part"])
         return False
+
+    def _rows_in_database(self, entry: dict) -> bool:
+        """Whether the database (if any) holds the rows a listed ``note_nlp`` shard wrote."""
+        if self.database is None or not entry.get("rows"):
+            return True
+        first, last = entry["note_nlp_ids"]
+        return self.database.rows_between(first, last) == entry["rows"]
 
     @property
     def done_shards(self) -> List[int]:
@@ -338,6 +364,8 @@ class ShardedOutput:
         for offset, record in enumerate(result.records):
             buffer.records[result.start + offset] = record
         buffer.brat.extend(result.brat)
+        for offset, rows in enumerate(result.note_nlp):
+            buffer.note_nlp[result.start + offset] = rows
         if not buffer.full:
             return None
         del self.buffers[result.shard]
@@ -353,7 +381,11 @@ class ShardedOutput:
             raise RuntimeError(f"shard {shard}: records do not match the input ids")  # a bug, never a user error
         self.fail_points.reached("before-shard")
         path = self.output_dir / part_name(shard, self.format)
-        self._write_part(path, lines, records)
+        note_nlp = None
+        if self.format == "note_nlp":
+            note_nlp = self._commit_note_nlp(buffer.start, [r["id"] for r in records],
+                                             [buffer.note_nlp[i] for i in range(buffer.start, buffer.end)])
+        self._write_part(path, lines, records, note_nlp)
         self.fail_points.reached("after-shard-rename")
         self._write_brat(buffer.brat)
         entry = {
@@ -365,6 +397,9 @@ class ShardedOutput:
             "bytes": path.stat().st_size,
             "sha256": _sha256(path),
         }
+        if note_nlp is not None:
+            entry["rows"] = len(note_nlp)
+            entry["note_nlp_ids"] = [note_nlp[0]["note_nlp_id"], note_nlp[-1]["note_nlp_id"]] if note_nlp else None
         self.manifest["shards"] = sorted(self.manifest["shards"] + [entry], key=lambda e: e["start"])
         self._save_manifest("mid-manifest")
         self.fail_points.reached("after-manifest")
@@ -373,13 +408,34 @@ class ShardedOutput:
                 logger.warning("note %s not annotated: %s", record["id"], record["error"])
         return entry
 
-    def _write_part(self, path: Path, lines: List[str], records: List[dict]) -> None:
-        """The shard's file in the output format, replaced atomically."""
-        if self.format == "parquet":
+    def _commit_note_nlp(self, start: int, ids: List[str], note_rows: List[List[dict]]) -> List[dict]:
+        """The shard's full NOTE_NLP rows (with ``note_source_value``), committed to the database
+        when there is one (fail point ``after-database-commit`` next). Without one, ids follow the
+        largest listed so far, and a note id that is not an integer gets ``note_id`` = -(its input
+        position + 1)."""
+        written = datetime.now(timezone.utc).replace(tzinfo=None)
+        if self.database is not None:
+            rows = self.database.replace_shard(ids, note_rows, self.nlp_system, written)
+            self.fail_points.reached("after-database-commit")
+        else:
+            next_id = 1 + max((entry["note_nlp_ids"][1] for entry in self.manifest["shards"] if entry.get("note_nlp_ids")), default=0)
+            rows = []
+            for position, (note_id, spans) in enumerate(zip(ids, note_rows), start=start):
+                number = integer_note_id(note_id) or -(position + 1)
+                rows += complete_rows(spans, number, next_id + len(rows), self.nlp_system, written)
+        sources = [note_id for note_id, spans in zip(ids, note_rows) for _ in spans]
+        return [{**row, SOURCE_COLUMN: source} for row, source in zip(rows, sources)]
+
+    def _write_part(self, path: Path, lines: List[str], records: List[dict], note_nlp: Optional[List[dict]] = None) -> None:
+        """The shard's file in the output format (``note_nlp``: the rows ``note_nlp``), replaced atomically."""
+        if self.format in ("parquet", "note_nlp"):
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pylist(records, schema=record_arrow_schema())
+            if note_nlp is not None:
+                table = pa.Table.from_pylist(note_nlp, schema=note_nlp_arrow_schema())
+            else:
+                table = pa.Table.from_pylist(records, schema=record_arrow_schema())
 
             def write(handle: BinaryIO) -> None:
                 pq.write_table(table, handle)
@@ -417,7 +473,7 @@ class ShardedOutput:
 
 def read_annotations(output_dir: Union[str, Path], allow_incomplete: bool = False) -> Iterator[dict]:
     """The records of an output folder, in input order, from the shards its manifest lists
-    (for the ``fhir`` format, the notes' Bundles).
+    (for the ``fhir`` format, the notes' Bundles; for ``note_nlp``, the NOTE_NLP rows).
 
     Raises :class:`OutputError` when the manifest is missing or damaged, or the run is not
     complete, unless ``allow_incomplete``.

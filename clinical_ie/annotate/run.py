@@ -1,5 +1,6 @@
 """One annotation run: scan the input, resume the output folder, run the backend, write shards."""
 
+import contextlib
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ import spacy
 from spacy.language import Language
 
 from .backends import BACKENDS, local_results, ray_results, threads_per_worker
+from .database import NoteNlpDatabase
 from .fhir_profiles import DEFAULT_FHIR_BASE, STRUCTURE_DEFINITIONS_FOLDER, check_fhir_base, write_structure_definitions
 from .inputs import DEFAULT_MAX_CHARS, scan_input
 from .output import ShardedOutput
@@ -31,7 +33,9 @@ class AnnotationSettings:
     base of the FHIR output's extensions (:mod:`.fhir_profiles`); their StructureDefinitions
     are written under it to ``structure-definitions/`` of the output folder. ``restart``: remove what
     an earlier run left in the output folder and annotate everything again (where the input or
-    settings changed, or the manifest is damaged).
+    settings changed, or the manifest is damaged). ``database``: URL of the database
+    (``duckdb:///path.db``, ``postgresql://...``) that the ``note_nlp`` format also writes its rows
+    into, shard by shard, from this process (the driver, with either backend).
     """
 
     backend: str = "local"
@@ -50,6 +54,7 @@ class AnnotationSettings:
     fhir_base: str = DEFAULT_FHIR_BASE
     restart: bool = False
     log_every: float = 10.0
+    database: Optional[str] = None
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -60,6 +65,8 @@ class AnnotationSettings:
         if not 0.0 <= self.confidence_threshold <= 1.0:
             raise ValueError("confidence_threshold must be in [0, 1]")
         self.fhir_base = check_fhir_base(self.fhir_base)
+        if self.database and self.output_format != "note_nlp":
+            raise ValueError("a database takes NOTE_NLP rows: use the note_nlp format")
 
     def worker_threads(self) -> int:
         if self.threads:
@@ -175,11 +182,13 @@ def run_annotation(
     if settings.backend == "ray" and isinstance(model, Language):
         raise ValueError("the ray backend loads the model in its actors: pass the model's name or folder")
     identity = model_identity(model)
-    with ShardedOutput(
-        output_dir, index, identity, settings.output_format, settings.shard_size, settings.max_chars, settings.brat,
-        confidence_threshold=settings.confidence_threshold, quantize=settings.quantize,
-        fhir_base=settings.fhir_base, restart=settings.restart,
-    ) as output:
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(NoteNlpDatabase(settings.database)) if settings.database else None
+        output = stack.enter_context(ShardedOutput(
+            output_dir, index, identity, settings.output_format, settings.shard_size, settings.max_chars, settings.brat,
+            confidence_threshold=settings.confidence_threshold, quantize=settings.quantize,
+            fhir_base=settings.fhir_base, restart=settings.restart, database=database,
+        ))
         if settings.output_format == "fhir":
             write_structure_definitions(Path(output_dir) / STRUCTURE_DEFINITIONS_FOLDER, settings.fhir_base)
         pending = output.pending_shards()
@@ -198,7 +207,7 @@ def run_annotation(
         config = AnnotatorConfig(
             "" if isinstance(model, Language) else str(model),
             index.spec, settings.max_chars, settings.gpu, settings.worker_threads(), settings.brat,
-            settings.confidence_threshold, settings.quantize,
+            settings.confidence_threshold, settings.quantize, note_nlp=settings.output_format == "note_nlp",
         )
         units = output.work_units(pending, settings.batch_size)
         if settings.backend == "ray":

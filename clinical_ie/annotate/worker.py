@@ -25,6 +25,7 @@ from ..pipeline.data_model import note_record
 from ..pipeline.transformer import QUANTIZE_ON_LOAD
 from .measure import count_words, peak_rss_mib
 from .inputs import DEFAULT_MAX_CHARS, InputSpec, Locator, NoteError, NoteReader
+from .note_nlp import span_rows
 from .schema import error_record
 
 WARNING_CODE = re.compile(r"\[(W\d+)\]")
@@ -42,6 +43,7 @@ class AnnotatorConfig:
     brat: bool = False
     confidence_threshold: float = 0.0
     quantize: bool = False
+    note_nlp: bool = False
 
 
 @dataclass
@@ -67,6 +69,7 @@ class UnitResult:
     error records) and how it went.
 
     ``brat``: ``[id, text, ann]`` per annotated note when brat output is asked for.
+    ``note_nlp``: per record, its NOTE_NLP rows (:func:`~.note_nlp.span_rows`) when asked for.
     """
 
     shard: int
@@ -79,6 +82,7 @@ class UnitResult:
     peak_rss_mib: float = 0.0
     warnings: Dict[str, int] = field(default_factory=dict)
     brat: List[Tuple[str, str, str]] = field(default_factory=list)
+    note_nlp: List[List[dict]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -155,6 +159,8 @@ class NoteAnnotator:
             code = warning_code(warning)
             result.warnings[code] = result.warnings.get(code, 0) + 1
         result.records = [json.dumps(record, ensure_ascii=False) for record in records]
+        if self.config.note_nlp:
+            result.note_nlp = [span_rows(record, texts.get(position, "")) for position, record in enumerate(records)]
         result.failed = sum(record["error"] is not None for record in records)
         result.seconds = perf_counter() - started
         result.pid = os.getpid()
