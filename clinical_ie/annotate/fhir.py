@@ -37,6 +37,7 @@ ANNOTATION_ERROR_URL = extension_url(DEFAULT_FHIR_BASE, "annotation-error")
 """``valueString``: why the note has no annotations (on ``Bundle.meta``)."""
 NOTE_ID_SYSTEM = "urn:en-clinical-ie:note-id"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
+RXNORM_SYSTEM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ALLERGY_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 FULL_URL_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/en-clinical-ie/fhir")
 
@@ -202,6 +203,16 @@ def _subject(note_id: str) -> dict:
     return {"type": "Patient", "display": f"patient of note {note_id}"}
 
 
+def _drug_concept(medication: dict) -> dict:
+    """The Drug as a CodeableConcept: its text, and its RxNorm ``coding`` where the record's
+    ``concept`` is an RxNorm concept (``clinical_concept_linker``)."""
+    concept = {"text": _display_text(medication["text"])}
+    coded = medication.get("concept")
+    if coded and coded["vocabulary"] == "RxNorm":
+        concept["coding"] = [{"system": RXNORM_SYSTEM, "code": coded["code"], "display": coded["name"]}]
+    return concept
+
+
 def _medication_statement(note_id: str, medication: dict) -> dict:
     status = medication.get("status")
     if status is not None and status not in STATEMENT_STATUS:
@@ -210,7 +221,7 @@ def _medication_statement(note_id: str, medication: dict) -> dict:
         "resourceType": "MedicationStatement",
         "extension": _record_extensions(medication),
         "status": STATEMENT_STATUS[status] if status is not None else "unknown",
-        "medicationCodeableConcept": {"text": _display_text(medication["text"])},
+        "medicationCodeableConcept": _drug_concept(medication),
         "subject": _subject(note_id),
     }
     reasons = _distinct_texts(medication["attributes"]["reason"])
@@ -228,7 +239,7 @@ def _allergy_intolerance(note_id: str, medication: dict) -> dict:
         "extension": _record_extensions(medication),
         "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL_SYSTEM, "code": "active"}]},
         "category": ["medication"],
-        "code": {"text": _display_text(medication["text"])},
+        "code": _drug_concept(medication),
         "patient": _subject(note_id),
     }
     reactions = _distinct_texts(medication["attributes"]["ade"])

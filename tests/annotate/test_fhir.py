@@ -14,6 +14,7 @@ from clinical_ie.annotate.fhir import (
     ATTRIBUTE_MENTION_URL,
     DRUG_MENTION_URL,
     NOTE_ID_SYSTEM,
+    RXNORM_SYSTEM,
     STATEMENT_STATUS,
     UCUM_SYSTEM,
     full_url,
@@ -172,6 +173,19 @@ def test_an_allergy_is_an_allergy_intolerance_with_its_reactions():
     assert allergy["clinicalStatus"]["coding"][0]["code"] == "active"
     assert allergy["reaction"] == [{"manifestation": [{"text": "hives"}]}]
     assert [e["url"] for e in allergy["extension"]] == [DRUG_MENTION_URL, ATTRIBUTE_MENTION_URL]
+
+
+def test_a_coded_drug_has_its_rxnorm_coding():
+    concept = {"id": 1308216, "code": "29046", "vocabulary": "RxNorm", "name": "lisinopril", "score": 1.0, "source_id": 1308216}
+    coded = {**medication("Lisinopril", 0), "concept": concept}
+    allergy = {**medication("Lisinopril", 20, status="allergy"), "concept": concept}
+    extension = {**medication("drug", 40), "concept": {**concept, "vocabulary": "RxNorm Extension", "code": "OMOP1"}}
+    bundle = validated(note_bundle(note(coded, allergy, extension)))
+    coding = [{"system": RXNORM_SYSTEM, "code": "29046", "display": "lisinopril"}]
+    (statement, other), (intolerance,) = resources(bundle, "MedicationStatement"), resources(bundle, "AllergyIntolerance")
+    assert statement["medicationCodeableConcept"] == {"text": "Lisinopril", "coding": coding}
+    assert intolerance["code"] == {"text": "Lisinopril", "coding": coding}
+    assert other["medicationCodeableConcept"] == {"text": "drug"}  # no RxNorm code for an RxNorm Extension concept
 
 
 def test_an_unknown_status_is_refused():

@@ -149,3 +149,17 @@ def test_the_driver_killed_leaves_no_ray_process_and_the_rerun_resumes(relation_
                              small_settings(backend="ray", workers=2, shard_size=2, batch_size=1))
     assert summary.complete and summary.notes_done_before == 6
     assert output_state(tmp_path / "out") == many_records
+
+
+def test_ray_actors_annotate_and_the_driver_writes_the_note_nlp_rows(relation_pipeline, notes_dir, local_records, tmp_path, ray_cluster):
+    pytest.importorskip("duckdb")
+    from clinical_ie.annotate.database import NoteNlpDatabase
+
+    url = f"duckdb:///{tmp_path / 'warehouse.db'}"
+    summary = run_annotation(
+        relation_pipeline, notes_dir, tmp_path / "out", small_settings(backend="ray", workers=2, output_format="note_nlp", database=url)
+    )
+    assert summary.complete and str(os.getpid()) not in summary.worker_peak_rss_mib  # the actors annotated
+    spans = sum(1 for record in local_records for entity in record["entities"])
+    with NoteNlpDatabase(url) as database:  # the driver wrote every span once
+        assert database.count() == spans == len(list(read_annotations(tmp_path / "out")))
