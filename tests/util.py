@@ -16,6 +16,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO_ROOT / "assets" / "sample"
 SAMPLE_NOTES = SAMPLE_DIR / "n2c2" / "test"
 CONFIGS = REPO_ROOT / "configs"
+EUNOMIA_VOCABULARY = REPO_ROOT / "tests" / "pipeline" / "concepts" / "eunomia"
+"""Real RxNorm concepts from OHDSI's Eunomia example data, in Athena's format (see its README.md)."""
 
 
 def load_script(name: str) -> ModuleType:

@@ -1,10 +1,11 @@
 """Turn a trained pipeline into the pip-installable ``en_clinical_ie`` package.
 
-Steps (``package_pipeline``): load the trained pipeline, drop the training notes' strings
-from the string store, clear data paths from the config, write ``meta.json`` (licence notes
-from the training corpora's terms), a model card, ``LICENSE`` and ``LICENSES_SOURCES``, run
-``spacy package``, build this library's wheel beside it, and audit every file of the built
-artifacts for strings of the training notes.
+Steps (``package_pipeline``): load the trained pipeline, with ``--vocabulary`` add
+``clinical_concept_linker`` and build its index from the user's vocabulary (the package ships no
+vocabulary otherwise), drop the training notes' strings from the string store, clear data paths
+from the config, write ``meta.json`` (licence notes from the training corpora's terms), a model
+card, ``LICENSE`` and ``LICENSES_SOURCES``, run ``spacy package``, build this library's wheel
+beside it, and audit every file of the built artifacts for strings of the training notes.
 """
 
 import importlib
@@ -16,7 +17,7 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import spacy
 import srsly
@@ -44,7 +45,25 @@ LIMITATIONS = (
     "history, family) and medication status come from rules (ConText triggers and section "
     "headers): they miss phrasings their trigger lists do not hold."
 )
+VOCABULARY_NOTE = (
+    " The concept index (clinical_concept_linker) was built from a vocabulary the packager "
+    "supplied; its licence (for RxNorm and OHDSI Athena exports, the terms of those sources) is "
+    "the packager's to respect when distributing this package."
+)
+CONCEPT_LINKER = "concept_linker"
 EXAMPLE_TEXT = "Discharge Medications:\n1. Metformin 500 mg PO BID\n2. aspirin 81mg tablet daily"
+
+
+def add_concept_linker(nlp: Language, vocabulary: Path) -> Dict[str, object]:
+    """Add ``clinical_concept_linker`` (last, named :data:`CONCEPT_LINKER`) with its index built
+    from ``vocabulary``; what the meta says of it (counts and format, never the path)."""
+    linker = nlp.add_pipe("clinical_concept_linker", name=CONCEPT_LINKER)
+    linker.initialize(vocabulary=vocabulary)
+    return {
+        "format": "OHDSI Athena export" if Path(vocabulary).is_dir() else "RxNorm RXNCONSO.RRF",
+        "concepts": len(linker.index),
+        "normalized_names": len(linker.index.keys),
+    }
 
 
 def pipeline_labels(nlp: Language) -> Dict[str, List[str]]:
@@ -405,9 +424,11 @@ def package_pipeline(
     training_docbins: List[Path],
     metrics_paths: Sequence[Path] = (),
     license: str = "MIT",
+    vocabulary: Optional[Path] = None,
 ) -> List[Path]:
     """Build the model wheel and sdist plus the library wheel into ``output_dir``; the model is
-    released under ``license``, its licence notes naming the training corpora's terms.
+    released under ``license``, its licence notes naming the training corpora's terms; with
+    ``vocabulary``, the model carries the concept linker's index of it.
 
     Fails if any distinctive string of the training notes is found in any built file.
     Returns the paths of the built artifacts.
@@ -416,12 +437,16 @@ def package_pipeline(
     staging = output_dir / "pipeline"
     shutil.rmtree(staging, ignore_errors=True)
     nlp = spacy.load(model_dir)
+    concept_vocabulary = add_concept_linker(nlp, vocabulary) if vocabulary is not None else None
     removed = write_pruned_pipeline(nlp, staging)
     msg.good(f"Removed {removed} training strings from the string store")
     pruned = spacy.load(staging)
     evaluations = {path.stem: json.loads(path.read_text(encoding="utf8")) for path in metrics_paths}
     counts = count_training_corpora(training_docbins, nlp)
     meta = build_meta(pruned, name, version, evaluations, describe_training_data(counts), list(counts), license)
+    if concept_vocabulary is not None:
+        meta["concept_vocabulary"] = concept_vocabulary
+        meta["license_notes"] += VOCABULARY_NOTE
     srsly.write_json(staging / "meta.json", meta)
     (staging / "README.md").write_text(model_card(meta, EXAMPLE_TEXT, example_output(pruned, EXAMPLE_TEXT)), encoding="utf8")
     (staging / "LICENSE").write_text(model_license_text(meta), encoding="utf8")
@@ -469,9 +494,12 @@ def main(
     name: str = typer.Option("clinical_ie", "--name", help="package name without the 'en_' prefix"),
     version: str = typer.Option("0.1.0", "--version", help="package version"),
     license: str = typer.Option("MIT", "--license", help="the model's licence (meta.json, the wheel's metadata and LICENSE)"),
+    vocabulary: Optional[Path] = typer.Option(
+        None, "--vocabulary", help="build in clinical_concept_linker's index of this Athena export folder or RXNCONSO.RRF (its licence is yours)"
+    ),
 ) -> None:
     """Prune training strings, write meta, model card and LICENSE, build and audit the package."""
-    for artifact in package_pipeline(model_dir, output_dir, name, version, train, metrics, license):
+    for artifact in package_pipeline(model_dir, output_dir, name, version, train, metrics, license, vocabulary):
         typer.echo(f"built {artifact}")
 
 

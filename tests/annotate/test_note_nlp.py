@@ -15,7 +15,7 @@ from clinical_ie.annotate.database import DatabaseError, NoteNlpDatabase, safe_u
 from clinical_ie.annotate.note_nlp import COLUMNS, integer_note_id, span_rows, term_modifiers
 from clinical_ie.annotate.output import MANIFEST_NAME, ShardedOutput
 from clinical_ie.pipeline.labels import N2C2_ENTITY_LABELS
-from tests.util import annotate_command, manifest, postgres_server, small_settings
+from tests.util import EUNOMIA_VOCABULARY, annotate_command, manifest, postgres_server, small_settings
 
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlalchemy")
@@ -265,3 +265,24 @@ def test_killed_between_shards_then_rerun_gives_each_span_once(relation_pipeline
                       for note_id, start, label in medication_spans(reference_records))
     assert stored_spans(database_url) == expected  # every span once: none lost, none repeated
     assert len(list(read_annotations(output))) == len(expected)
+
+
+def test_coded_drugs_carry_their_concepts_into_records_and_rows(relation_pipeline, notes_dir, tmp_path):
+    import spacy
+
+    nlp = spacy.load(relation_pipeline)
+    nlp.add_pipe("clinical_concept_linker").initialize(vocabulary=EUNOMIA_VOCABULARY)
+    run_annotation(nlp, notes_dir, tmp_path / "records", small_settings())
+    drugs = [m for r in read_annotations(tmp_path / "records") for m in r["medications"]]
+    coded = {m["text"].lower(): m["concept"]["id"] for m in drugs if m["concept"]}
+    assert coded == {"aspirin": 1112807, "lisinopril": 1308216}  # the rule drugs Eunomia's excerpt names
+    assert all(m["concept"] is None for m in drugs if m["text"].lower() not in coded)
+    url = f"duckdb:///{tmp_path / 'warehouse.db'}"
+    run_annotation(nlp, notes_dir, tmp_path / "rows", small_settings(output_format="note_nlp", database=url))
+    rows = query(url, "SELECT lower(lexical_variant), note_nlp_concept_id, note_nlp_source_concept_id, term_modifiers FROM note_nlp "
+                      "WHERE term_modifiers LIKE 'label=Drug;%'")
+    assert len(rows) == len(drugs)
+    assert {(text, concept, source) for text, concept, source, _ in rows} == {
+        (m["text"].lower(), coded.get(m["text"].lower(), 0), coded.get(m["text"].lower(), 0)) for m in drugs
+    }
+    assert all(modifiers.endswith(";concept_score=1") == (text in coded) for text, _, _, modifiers in rows)

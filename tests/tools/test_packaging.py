@@ -14,7 +14,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
 from tools.packaging import artifact_files, find_strings_in_artifacts, package_pipeline
-from tests.util import REPO_ROOT
+from tests.util import EUNOMIA_VOCABULARY, REPO_ROOT
 
 
 SECRET_NAME = "Zorblaxquintavius"  # made up; appears only in the training note below
@@ -66,7 +66,8 @@ def trained_pipeline(tiny_bert, tmp_path_factory):
 @pytest.fixture(scope="module")
 def built_package(trained_pipeline):
     model_dir, train_path, workdir = trained_pipeline
-    artifacts = package_pipeline(model_dir, workdir / "packages", "clinical_ie", "0.1.0", [train_path], license=MODEL_LICENSE)
+    artifacts = package_pipeline(model_dir, workdir / "packages", "clinical_ie", "0.1.0", [train_path], license=MODEL_LICENSE,
+                                 vocabulary=EUNOMIA_VOCABULARY)
     return artifacts, workdir
 
 
@@ -114,6 +115,9 @@ def test_meta_describes_model(built_package):
     assert [row["corpus"] for row in meta["training_corpora"]] == ["n2c2", "ward7"]
     assert "n2c2: the n2c2 data-use agreement" in meta["license_notes"]
     assert "ward7: not known to this package" in meta["license_notes"]
+    assert "packager's to respect" in meta["license_notes"]
+    assert meta["concept_vocabulary"] == {"format": "OHDSI Athena export", "concepts": 245, "normalized_names": 244}
+    assert str(EUNOMIA_VOCABULARY) not in json.dumps(meta)
     readme = next(data for name, data in files.items() if name.endswith("en_clinical_ie-0.1.0/README.md")).decode()
     assert "pip install" in readme and "spacy.load(\"en_clinical_ie\")" in readme
     terms = readme.split("## Training data and its terms")[1].split("\n## ")[0]
@@ -168,7 +172,8 @@ def test_wheel_installs_and_loads_in_fresh_venv(built_package, tmp_path):
         "loaded = sorted(m for m in sys.modules if m.startswith('clinical_ie'));"
         "doc = nlp('Started metformin 500 mg PO BID for diabetes.');"
         "print(json.dumps({'loaded': loaded, 'file': clinical_ie.__file__, 'meta': nlp.meta, 'pipes': nlp.pipe_names,"
-        " 'ents': [(e.text, e.label_, e._.confidence) for e in doc.ents], 'n': len(list(nlp.pipe(['a b'] * 20, batch_size=4)))}))"
+        " 'ents': [(e.text, e.label_, e._.confidence) for e in doc.ents], 'n': len(list(nlp.pipe(['a b'] * 20, batch_size=4))),"
+        " 'aspirin': nlp.get_pipe('concept_linker').index.lookup('Aspirin')[0]['id']}))"
     )
     result = subprocess.run([str(python), "-c", check], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -176,7 +181,8 @@ def test_wheel_installs_and_loads_in_fresh_venv(built_package, tmp_path):
     assert str(REPO_ROOT) not in out["file"]  # the installed library, not this checkout
     # loading the model imports the runtime room only
     assert out["loaded"] and all(m == "clinical_ie" or m.startswith("clinical_ie.pipeline") for m in out["loaded"]), out["loaded"]
-    assert out["pipes"] == ["transformer", "ner"]
+    assert out["pipes"] == ["transformer", "ner", "concept_linker"]
+    assert out["aspirin"] == 1112807  # the index built in with --vocabulary, read offline
     assert set(out["meta"]["labels"]["ner"]) == {"Drug", "Strength", "Frequency", "Reason", "Route"}
     assert out["n"] == 20
     info = subprocess.run([str(python), "-m", "spacy", "info", "en_clinical_ie"], capture_output=True, text=True, env=env, cwd=tmp_path)

@@ -8,17 +8,13 @@ from spacy.tokens import Span
 
 from clinical_ie.pipeline.concepts.index import SALT_SCORE, ConceptIndex, normalize
 from clinical_ie.pipeline.concepts.vocabulary import VocabularyError, read_vocabulary
-
-EUNOMIA = Path(__file__).with_name("eunomia")
-"""Real RxNorm concepts from OHDSI's Eunomia example data (see its README.md)."""
+from tests.util import EUNOMIA_VOCABULARY
 
 ATHENA_COLUMNS = ("concept_id", "concept_name", "domain_id", "vocabulary_id", "concept_class_id", "standard_concept",
                   "concept_code", "valid_start_date", "valid_end_date", "invalid_reason")
 
-
 def write_tsv(path: Path, columns, rows) -> None:
     path.write_text("".join("\t".join(map(str, row)) + "\n" for row in [columns, *rows]), encoding="utf8")
-
 
 @pytest.fixture()
 def athena_with_brands(tmp_path) -> Path:
@@ -40,17 +36,15 @@ def athena_with_brands(tmp_path) -> Path:
               ])
     return tmp_path
 
-
 def test_the_eunomia_excerpt_keeps_its_valid_rxnorm_drugs():
-    vocabulary = read_vocabulary(EUNOMIA)
+    vocabulary = read_vocabulary(EUNOMIA_VOCABULARY)
     assert len(vocabulary.concepts) == 245  # 246 RxNorm concepts, one of them invalid ('U'); no UCUM unit
     assert {c.vocabulary for c in vocabulary.concepts} == {"RxNorm"}
     lisinopril = next(c for c in vocabulary.concepts if c.name == "lisinopril")
     assert (lisinopril.concept_id, lisinopril.code, lisinopril.concept_class, lisinopril.standard) == (1308216, "29046", "Ingredient", True)
 
-
 def test_exact_fuzzy_and_uncoded_mentions_on_the_eunomia_excerpt():
-    index = ConceptIndex.build(read_vocabulary(EUNOMIA))
+    index = ConceptIndex.build(read_vocabulary(EUNOMIA_VOCABULARY))
     assert index.lookup("Lisinopril") == [
         {"id": 1308216, "code": "29046", "vocabulary": "RxNorm", "name": "lisinopril", "score": 1.0, "source_id": 1308216}
     ]
@@ -65,7 +59,6 @@ def test_exact_fuzzy_and_uncoded_mentions_on_the_eunomia_excerpt():
     )
     assert len(ranked) > 1 and all(c["score"] >= 0.5 for c in ranked)
 
-
 def test_brands_synonyms_mappings_and_salts(athena_with_brands):
     vocabulary = read_vocabulary(athena_with_brands)
     assert [c.name for c in vocabulary.concepts] == ["furosemide", "Lasix", "metoprolol", "old furosemide"]
@@ -79,13 +72,11 @@ def test_brands_synonyms_mappings_and_salts(athena_with_brands):
     assert (salt["name"], salt["score"]) == ("metoprolol", SALT_SCORE)
     assert index.lookup("withdrawn") == []
 
-
 def test_the_index_survives_serialization(athena_with_brands):
-    index = ConceptIndex.build(read_vocabulary(EUNOMIA))
+    index = ConceptIndex.build(read_vocabulary(EUNOMIA_VOCABULARY))
     again = ConceptIndex.from_bytes(index.to_bytes())
     for mention in ("lisinopril", "lisinoprill", "cefepim", "ceftriaxone 1 g", "nothing like a drug"):
         assert again.lookup(mention, min_score=0.5) == index.lookup(mention, min_score=0.5)
-
 
 def test_rxnconso_rrf(tmp_path):
     rows = [
@@ -106,7 +97,6 @@ def test_rxnconso_rrf(tmp_path):
     with pytest.raises(VocabularyError, match=r"RXNCONSO.RRF, line 1: 2 fields, expected 18"):
         read_vocabulary(path)
 
-
 def test_malformed_athena_files_name_file_and_line(tmp_path):
     write_tsv(tmp_path / "CONCEPT.csv", ATHENA_COLUMNS, [(1, "a", "Drug", "RxNorm", "Ingredient", "S", "1", "", "", "")])
     with open(tmp_path / "CONCEPT.csv", "a", encoding="utf8") as handle:
@@ -119,17 +109,14 @@ def test_malformed_athena_files_name_file_and_line(tmp_path):
     with pytest.raises(VocabularyError, match="Athena export folder"):
         read_vocabulary(tmp_path / "CONCEPT.csv")
 
-
 def test_normalize():
     assert normalize("  Metoprolol-Tartrate (Lopressor®) ") == "metoprolol tartrate lopressor"
     assert normalize("ＡＳＡ") == "asa"
-
 
 def drug_doc(nlp, text, drugs):
     doc = nlp.make_doc(text)
     doc.ents = [doc.char_span(text.index(drug), text.index(drug) + len(drug), label="Drug") for drug in drugs]
     return doc
-
 
 def test_the_component_links_drugs_and_saves_its_index(tmp_path):
     nlp = spacy.blank("en")
@@ -137,7 +124,7 @@ def test_the_component_links_drugs_and_saves_its_index(tmp_path):
     nlp.initialize()
     unlinked = linker(drug_doc(nlp, "Lisinopril 10 mg", ["Lisinopril"]))
     assert unlinked.ents[0]._.concepts is None  # no vocabulary: nothing linked
-    linker.initialize(vocabulary=EUNOMIA)
+    linker.initialize(vocabulary=EUNOMIA_VOCABULARY)
     text = "Lisinopril 10 mg daily, ASA 81 mg, cefepim 2 g IV"
     doc = nlp(drug_doc(nlp, text, ["Lisinopril", "ASA", "cefepim"]))
     lisinopril, asa, cefepime = doc.ents
@@ -155,7 +142,6 @@ def test_the_component_links_drugs_and_saves_its_index(tmp_path):
     from_bytes.add_pipe("clinical_concept_linker")
     from_bytes.from_bytes(nlp.to_bytes())
     assert from_bytes(drug_doc(from_bytes, text, ["Lisinopril"])).ents[0]._.concepts == lisinopril._.concepts
-
 
 def test_settings_are_checked():
     nlp = spacy.blank("en")
