@@ -10,11 +10,11 @@ and prints, per label, the mentions parsed out of all and every distinct string 
 
 from collections import Counter
 from pathlib import Path
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, Iterator, List, Tuple
 
 import typer
 
-from clinical_ie.corpora.brat import brat_pairs, fragment_text, parse_ann
+from clinical_ie.corpora.brat import BratEntity, brat_pairs, fragment_text, parse_ann
 from clinical_ie.corpora.conversion_report import ConversionReport
 from clinical_ie.pipeline.dosage import PARSERS, parse_attribute
 
@@ -23,18 +23,26 @@ from .revisions import REPO_ROOT
 DEFAULT_FOLDERS = [REPO_ROOT / "assets" / "sample" / "n2c2" / "train", REPO_ROOT / "assets" / "sample" / "n2c2" / "test"]
 
 
-def gold_strings(folders: Iterable[Path]) -> Dict[str, Counter]:
-    """Label -> Counter of the entity texts of that label, over the labels the parser reads."""
-    strings: Dict[str, Counter] = {label: Counter() for label in PARSERS}
+def gold_mentions(folders: Iterable[Path], labels: Iterable[str]) -> Iterator[Tuple[str, BratEntity, str]]:
+    """``(note stem, entity, text)`` of every gold entity of ``labels`` in the brat ``folders``;
+    the text is the T line's text field (fragments joined by one space), or the note's text at
+    the offsets where a line has none."""
+    labels = set(labels)
     report = ConversionReport("brat")
     for folder in folders:
         for txt_path, ann_path in brat_pairs(folder, report):
             entities = parse_ann(ann_path.read_text(encoding="utf8"), ann_path.name, report).entities
             note = txt_path.read_bytes().decode("utf8")  # no newline translation: offsets index it
             for entity in entities:
-                if entity.label in strings:
-                    text = entity.ann_text if entity.ann_text is not None else fragment_text(note, entity.fragments)
-                    strings[entity.label][text] += 1
+                if entity.label in labels:
+                    yield txt_path.stem, entity, entity.ann_text if entity.ann_text is not None else fragment_text(note, entity.fragments)
+
+
+def gold_strings(folders: Iterable[Path]) -> Dict[str, Counter]:
+    """Label -> Counter of the entity texts of that label, over the labels the parser reads."""
+    strings: Dict[str, Counter] = {label: Counter() for label in PARSERS}
+    for _, entity, text in gold_mentions(folders, PARSERS):
+        strings[entity.label][text] += 1
     return strings
 
 

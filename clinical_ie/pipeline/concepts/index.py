@@ -6,7 +6,8 @@ than letters and digits one space. A mention that matches no name as it is is tr
 its salt words (:data:`SALT_WORDS`: ``metoprolol tartrate`` -> ``metoprolol``), at score
 :data:`SALT_SCORE`. **Fuzzy**: the Dice coefficient of the sets of character trigrams of the
 mention and of a name (each padded with one space at either end), as scispacy's linker compares
-character n-grams; names sharing no trigram with the mention are never scored. A mention is
+character n-grams; only names holding one of the mention's rarest trigrams can reach
+``min_score`` (prefix filtering), so only those are scored. A mention is
 linked to the concepts of the best names scoring at least ``min_score``; the others stay uncoded.
 
 Among concepts of equally scored names, standard concepts come first, then by class
@@ -19,6 +20,7 @@ names and concept strings as one UTF-8 blob each, postings of each trigram as ga
 """
 
 import io
+import math
 import re
 import unicodedata
 from typing import Dict, List, Optional, Sequence
@@ -175,13 +177,24 @@ class ConceptIndex:
         salt_free = without_salts(key)
         if salt_free in self.key_ids:
             return [(SALT_SCORE, self.key_ids[salt_free])]
-        query = [self.grams[gram] for gram in trigrams(key) if gram in self.grams]
-        if not query:
-            return []
+        grams = trigrams(key)
+        known = [self.grams[gram] for gram in grams if gram in self.grams]
         ptr = self.arrays["gram_ptr"]
-        hits = numpy.concatenate([self.postings[ptr[g] : ptr[g + 1]] for g in query])
+        known.sort(key=lambda g: ptr[g + 1] - ptr[g])  # rarest first
+        # Dice >= min_score needs at least ceil(min_score * |Q| / (2 - min_score)) shared trigrams, so
+        # a name scoring enough holds one of the |Q| - that + 1 rarest (prefix filtering); the
+        # trigrams unknown to the index are the rarest of all.
+        needed = math.ceil(min_score * len(grams) / (2 - min_score) - 1e-9)
+        prefix = len(grams) - needed + 1 - (len(grams) - len(known))
+        if prefix <= 0 or not known:
+            return []
+        hits = numpy.concatenate([self.postings[ptr[g] : ptr[g + 1]] for g in known[:prefix]])
         key_ids, shared = numpy.unique(hits, return_counts=True)
-        scores = 2.0 * shared / (len(trigrams(key)) + self.arrays["key_grams"][key_ids])
+        for g in known[prefix:]:
+            posting = self.postings[ptr[g] : ptr[g + 1]]
+            found = numpy.minimum(numpy.searchsorted(posting, key_ids), len(posting) - 1)
+            shared += posting[found] == key_ids
+        scores = 2.0 * shared / (len(grams) + self.arrays["key_grams"][key_ids])
         keep = scores >= min_score
         key_ids, scores = key_ids[keep], scores[keep]
         best = numpy.lexsort((key_ids, -scores))[:limit]

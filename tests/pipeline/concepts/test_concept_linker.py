@@ -6,7 +6,7 @@ import pytest
 import spacy
 from spacy.tokens import Span
 
-from clinical_ie.pipeline.concepts.index import SALT_SCORE, ConceptIndex, normalize
+from clinical_ie.pipeline.concepts.index import SALT_SCORE, ConceptIndex, normalize, trigrams
 from clinical_ie.pipeline.concepts.vocabulary import VocabularyError, read_vocabulary
 from tests.util import EUNOMIA_VOCABULARY
 
@@ -58,6 +58,22 @@ def test_exact_fuzzy_and_uncoded_mentions_on_the_eunomia_excerpt():
         (c["score"] for c in ranked), reverse=True
     )
     assert len(ranked) > 1 and all(c["score"] >= 0.5 for c in ranked)
+
+@pytest.mark.parametrize("min_score", [0.5, 0.7, 0.8, 0.95])
+def test_fuzzy_scores_are_the_exact_trigram_dice_of_every_name(min_score):
+    """Prefix filtering skips names that cannot reach min_score, and no other."""
+    index = ConceptIndex.build(read_vocabulary(EUNOMIA_VOCABULARY))
+    queries = ["lisinoprill", "cefepim", "ceftriaxone 1 g", "amoxicilin clavulanate", "ibuprofen 400 mg tablet", "azithromycn"]
+    for query in queries:
+        grams = set(trigrams(query))
+        expected = sorted(
+            ((2 * len(grams & set(trigrams(key))) / (len(grams) + len(trigrams(key))), key) for key in index.keys),
+            key=lambda pair: (-pair[0], index.key_ids[pair[1]]),
+        )
+        expected = [(round(score, 9), key) for score, key in expected if score >= min_score][:50]
+        found = [(round(score, 9), index.keys[key_id]) for score, key_id in index.scored_keys(query, min_score, 50)]
+        assert found == expected
+
 
 def test_brands_synonyms_mappings_and_salts(athena_with_brands):
     vocabulary = read_vocabulary(athena_with_brands)
