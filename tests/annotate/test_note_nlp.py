@@ -1,5 +1,5 @@
 """NOTE_NLP rows (OMOP CDM v5.4) in DuckDB and a real PostgreSQL server: mapping, tables, one
-transaction per shard, crash and rerun."""
+transaction per shard, killed at every fail point (the database commit included) and rerun."""
 
 import json
 import os
@@ -12,10 +12,13 @@ import pytest
 
 from clinical_ie.annotate import read_annotations, run_annotation
 from clinical_ie.annotate.database import DatabaseError, NoteNlpDatabase, safe_url
+from clinical_ie.annotate.fail_points import FAIL_EXIT_STATUS, FAIL_POINTS
 from clinical_ie.annotate.note_nlp import COLUMNS, integer_note_id, span_rows, term_modifiers
-from clinical_ie.annotate.output import MANIFEST_NAME, ShardedOutput
+from clinical_ie.annotate.output import MANIFEST_NAME
 from clinical_ie.pipeline.labels import N2C2_ENTITY_LABELS
-from tests.util import EUNOMIA_VOCABULARY, annotate_command, manifest, postgres_server, small_settings
+from tests.util import (
+    EUNOMIA_VOCABULARY, annotate_command, annotate_in_child, manifest, postgres_server, run_child, small_settings,
+)
 
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlalchemy")
@@ -216,27 +219,26 @@ def test_without_a_database_the_parquet_rows_number_themselves(relation_pipeline
     assert all(r["note_id"] == -(positions[r["note_source_value"]] + 1) for r in rows)  # the sample's ids are not integers
 
 
-def test_a_crash_after_the_commit_before_the_manifest_loses_and_repeats_nothing(
-    relation_pipeline, notes_dir, reference_records, database_url, tmp_path, monkeypatch
-):
-    save = ShardedOutput._save_manifest
-    calls = []
+DATABASE_KILLS = [point for point in FAIL_POINTS if point not in ("disk-full", "mid-brat")]
+KILLED_AT_SHARD = 3
 
-    def crash_on_the_third_shard(self):
-        calls.append(1)
-        if len(calls) == 4:  # the opening save, then one per shard: the 3rd shard is committed, not listed
-            raise KeyboardInterrupt
-        save(self)
 
-    monkeypatch.setattr(ShardedOutput, "_save_manifest", crash_on_the_third_shard)
-    with pytest.raises(KeyboardInterrupt):
-        run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(output_format="note_nlp", database=database_url))
-    monkeypatch.setattr(ShardedOutput, "_save_manifest", save)
-    assert len(manifest(tmp_path)["shards"]) == 2
-    committed = stored_spans(database_url)
-    assert len(committed) > sum(e["rows"] for e in manifest(tmp_path)["shards"])  # the third shard's rows are in the table
-    summary = run_annotation(relation_pipeline, notes_dir, tmp_path, small_settings(output_format="note_nlp", database=database_url))
-    assert summary.shards_written == 2 and stored_spans(database_url) == sorted(medication_spans(reference_records))
+@pytest.mark.parametrize("point", DATABASE_KILLS)
+def test_killed_at_a_fail_point_the_rerun_writes_every_span_once(point, relation_pipeline, notes_dir, reference_records,
+                                                                  database_url, tmp_path):
+    """Killed (os._exit) at each step of the third shard's commit, database transaction included, then rerun."""
+    settings = small_settings(output_format="note_nlp", database=database_url)
+    status = run_child(annotate_in_child, str(relation_pipeline), str(notes_dir), str(tmp_path), settings, f"{point}:{KILLED_AT_SHARD}")
+    assert status == FAIL_EXIT_STATUS, "the fail point did not fire"
+    listed = {"after-manifest": KILLED_AT_SHARD, "before-exit": 4}.get(point, KILLED_AT_SHARD - 1)
+    assert len(manifest(tmp_path)["shards"]) == listed
+    committed = KILLED_AT_SHARD - 1 if point == "before-shard" else max(listed, KILLED_AT_SHARD)
+    shard_spans = [len(medication_spans(reference_records[5 * k : 5 * k + 5])) for k in range(4)]
+    assert len(stored_spans(database_url)) == sum(shard_spans[:committed])  # the killed shard's rows are in iff committed
+    assert run_annotation(relation_pipeline, notes_dir, tmp_path, settings).complete
+    spans = sorted(medication_spans(reference_records))
+    assert stored_spans(database_url) == spans  # each span once, none lost
+    assert sum(entry["rows"] for entry in manifest(tmp_path)["shards"]) == len(spans) == len(list(read_annotations(tmp_path)))
 
 
 def test_killed_between_shards_then_rerun_gives_each_span_once(relation_pipeline, notes_dir, reference_records, database_url, tmp_path):
