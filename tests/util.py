@@ -263,6 +263,36 @@ def annotate_command(model, notes, output, *options) -> list:
             "--max-chars", str(MAX_CHARS), *options]
 
 
+def copied_notes(notes_dir: Path, folder: Path, copies: int) -> Path:
+    """``folder`` holding ``copies`` copies of the ``.txt`` notes of ``notes_dir`` (``NN_<name>``)."""
+    folder.mkdir()
+    for number in range(copies):
+        for path in notes_dir.glob("*.txt"):
+            (folder / f"{number:02d}_{path.name}").write_bytes(path.read_bytes())
+    return folder
+
+
+def kill_once_a_shard_is_listed(command: list, output: Path) -> dict:
+    """Run ``command``, SIGKILL its process group once the manifest of ``output`` lists a shard;
+    the manifest it left (asserted incomplete)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (output / "manifest.json").exists() and manifest(output)["shards"]:
+            break
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    killed = manifest(output)
+    assert killed["shards"] and not killed["complete"], "the run ended before it could be killed"
+    return killed
+
+
 def small_settings(**overrides):
     """Annotation settings of the tests: small batches and shards, the tests' length limit, every
     progress line."""

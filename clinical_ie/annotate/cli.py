@@ -68,13 +68,13 @@ def annotate(
 ) -> None:
     """Annotate the notes of INPUT with MODEL into OUTPUT_DIR (see the module help above)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    settings = AnnotationSettings(
-        backend=backend.value, workers=workers, gpu=gpu, address=address, output_format=output_format.value,
-        batch_size=batch_size, shard_size=shard_size, max_chars=max_chars, threads=threads, max_shards=max_shards,
-        confidence_threshold=confidence_threshold, quantize=quantize, brat=brat, restart=restart, log_every=log_every,
-        fhir_base=fhir_base, database=db,
-    )
     try:
+        settings = AnnotationSettings(
+            backend=backend.value, workers=workers, gpu=gpu, address=address, output_format=output_format.value,
+            batch_size=batch_size, shard_size=shard_size, max_chars=max_chars, threads=threads, max_shards=max_shards,
+            confidence_threshold=confidence_threshold, quantize=quantize, brat=brat, restart=restart, log_every=log_every,
+            fhir_base=fhir_base, database=db,
+        )
         result = run_annotation(model, input, output_dir, settings)
     except (InputError, OutputError, BackendError, DatabaseError, ValueError, OSError) as error:
         print(f"annotate: {error}", file=sys.stderr)

@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from .note_nlp import COLUMN_NAMES, COLUMNS, TABLE, column_list, complete_rows, integer_note_id, note_nlp_ddl
 

@@ -2,10 +2,7 @@
 transaction per shard, killed at every fail point (the database commit included) and rerun."""
 
 import json
-import os
-import signal
 import subprocess
-import time
 from datetime import datetime
 
 import pytest
@@ -14,10 +11,10 @@ from clinical_ie.annotate import read_annotations, run_annotation
 from clinical_ie.annotate.database import DatabaseError, NoteNlpDatabase, safe_url
 from clinical_ie.annotate.fail_points import FAIL_EXIT_STATUS, FAIL_POINTS
 from clinical_ie.annotate.note_nlp import COLUMNS, integer_note_id, span_rows, term_modifiers
-from clinical_ie.annotate.output import MANIFEST_NAME
 from clinical_ie.pipeline.labels import N2C2_ENTITY_LABELS
 from tests.util import (
-    EUNOMIA_VOCABULARY, annotate_command, annotate_in_child, manifest, postgres_server, run_child, small_settings,
+    EUNOMIA_VOCABULARY, annotate_command, annotate_in_child, copied_notes, kill_once_a_shard_is_listed, manifest,
+    postgres_server, run_child, small_settings,
 )
 
 pytest.importorskip("duckdb")
@@ -243,24 +240,11 @@ def test_killed_at_a_fail_point_the_rerun_writes_every_span_once(point, relation
 
 def test_killed_between_shards_then_rerun_gives_each_span_once(relation_pipeline, notes_dir, reference_records, database_url, tmp_path):
     """SIGKILL the command once a shard is listed, run it again: the table holds each span once."""
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    for copy in range(COPIES):  # 204 notes, shards of 10
-        for path in notes_dir.glob("*.txt"):
-            (notes / f"{copy:02d}_{path.name}").write_bytes(path.read_bytes())
+    notes = copied_notes(notes_dir, tmp_path / "notes", COPIES)  # 204 notes, shards of 10
     output = tmp_path / "out"
     command = annotate_command(relation_pipeline, notes, output, "--format", "note_nlp", "--db", database_url,
                                "--shard-size", "10", "--batch-size", "2")
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if (output / MANIFEST_NAME).exists() and manifest(output)["shards"]:
-            break
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    killed = manifest(output)
-    assert killed["shards"] and not killed["complete"], "the run ended before it could be killed"
+    kill_once_a_shard_is_listed(command, output)
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     expected = sorted((f"{copy:02d}_{note_id}", start, label) for copy in range(COPIES)
@@ -288,3 +272,16 @@ def test_coded_drugs_carry_their_concepts_into_records_and_rows(relation_pipelin
         (m["text"].lower(), coded.get(m["text"].lower(), 0), coded.get(m["text"].lower(), 0)) for m in drugs
     }
     assert all(modifiers.endswith(";concept_score=1") == (text in coded) for text, _, _, modifiers in rows)
+
+
+def test_the_command_refuses_a_database_without_the_note_nlp_format(relation_pipeline, notes_dir, tmp_path):
+    refused = subprocess.run(annotate_command(relation_pipeline, notes_dir, tmp_path / "out", "--db", f"duckdb:///{tmp_path}/w.db"),
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "a database takes NOTE_NLP rows: use the note_nlp format" in refused.stderr
+    unreachable = subprocess.run(
+        annotate_command(relation_pipeline, notes_dir, tmp_path / "out", "--format", "note_nlp",
+                         "--db", "postgresql://me:secret@/omop?host=/nonexistent"),
+        capture_output=True, text=True,
+    )
+    assert unreachable.returncode == 2 and "cannot connect to postgresql+psycopg://me:***@/omop" in unreachable.stderr
+    assert "secret" not in unreachable.stderr + unreachable.stdout

@@ -3,9 +3,7 @@
 import json
 import logging
 import os
-import signal
 import subprocess
-import time
 
 import pytest
 import spacy
@@ -13,14 +11,15 @@ from spacy.language import Language
 
 from clinical_ie.annotate import OutputError, read_annotations, run_annotation
 from clinical_ie.annotate.inputs import scan_input
-from clinical_ie.annotate.output import MANIFEST_NAME, ShardedOutput
+from clinical_ie.annotate.output import ShardedOutput
 from clinical_ie.annotate.run import model_identity
 from clinical_ie.corpora.brat import parse_ann
 from clinical_ie.corpora.conversion_report import ConversionReport
 from clinical_ie.pipeline.base import default_model_config
 from clinical_ie.pipeline.crf_ner.model import DEFAULT_CRF_MODEL
 from tests.util import (
-    BAD_NOTES, MAX_CHARS, SECRET, annotate_command, folder_notes, listening, manifest, small_settings, transformer_pipeline_config,
+    BAD_NOTES, MAX_CHARS, SECRET, annotate_command, copied_notes, folder_notes, kill_once_a_shard_is_listed, listening, manifest,
+    small_settings, transformer_pipeline_config,
 )
 
 def comparable(records):
@@ -163,23 +162,10 @@ def test_brat_files_for_annotated_notes(relation_pipeline, notes_dir, tmp_path):
 
 def test_killed_run_resumes_without_losing_or_repeating_a_note(relation_pipeline, notes_dir, tmp_path):
     """SIGKILL the command once a shard is done, then rerun it: a time-boxed run, then the rest."""
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    for copy in range(40):  # 680 notes, shards of 10
-        for path in notes_dir.glob("*.txt"):
-            (notes / f"{copy:02d}_{path.name}").write_bytes(path.read_bytes())
+    notes = copied_notes(notes_dir, tmp_path / "notes", 40)  # 680 notes, shards of 10
     output = tmp_path / "out"
     command = annotate_command(relation_pipeline, notes, output, "--shard-size", "10", "--batch-size", "2")
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if (output / MANIFEST_NAME).exists() and manifest(output)["shards"]:
-            break
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    killed = manifest(output)
-    assert killed["shards"] and not killed["complete"], "the run ended before it could be killed"
+    killed = kill_once_a_shard_is_listed(command, output)
     done = len(killed["shards"])
 
     timeboxed = subprocess.run(command + ["--max-shards", "3"], capture_output=True, text=True)
