@@ -61,7 +61,7 @@ LOCK_NAME = ".lock"
 MANIFEST_VERSION = 4
 """2: records carry status, assertion, section and normalized attributes; ``quantize`` recorded.
 3: ``brat`` recorded, ``input-index.json`` beside it, the input fingerprint over note digests.
-4: medication records carry ``concept``."""
+4: medication records carry ``concept``; ``database`` recorded."""
 FORMAT_SUFFIXES = {"jsonl": "jsonl", "parquet": "parquet", "fhir": "ndjson", "note_nlp": "parquet"}
 """Shard file name suffix of each output format (``fhir``: one FHIR Bundle per line; ``note_nlp``:
 NOTE_NLP rows)."""
