@@ -13,6 +13,8 @@ from spacy.tokens import Doc
 
 from clinical_ie.evaluation.metrics.assertion import precision_recall_f1
 
+from ..context_comparison import build_negex
+
 SCOPE_KEYS = {"negated": "negation_scopes", "speculated": "speculation_scopes"}
 
 
@@ -31,12 +33,8 @@ def gold_labels(gold_docs: Sequence[Doc], targets: Sequence[Dict]) -> Dict[str, 
 
 def negspacy_negated(gold_docs: Sequence[Doc], targets: Sequence[Dict]) -> List[bool]:
     """negspacy's verdict on each target, the targets as ``doc.ents`` of the gold docs' tokens."""
-    from negspacy.negation import Negex  # noqa: F401  (registers negex)
-    from negspacy.termsets import termset
-    import spacy
-
-    nlp = spacy.blank("en")
-    negex = nlp.add_pipe("negex", config={"neg_termset": termset("en_clinical").get_patterns()})
+    nlp = build_negex()
+    negex = nlp.get_pipe("negex")
     negated = []
     for gold, record in zip(gold_docs, targets):
         doc = Doc(nlp.vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold],

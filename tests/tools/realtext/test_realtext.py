@@ -2,8 +2,6 @@
 in a process of their own, the training sample and the report."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 import spacy
